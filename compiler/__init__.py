@@ -1,0 +1,1 @@
+"""snnc.compiler: the IR (NIR + extension nodes), passes, pipelines and fixed-point maths."""

@@ -1,0 +1,1 @@
+"""snnc.models: the ASA-SNN family in PyTorch, event data and training."""
