@@ -1,1 +1,26 @@
-"""snnc.frontends: snnc checkpoints, released ASA-SNN checkpoints and NIR files -> the snnc IR."""
+"""snnc.frontends: snnc checkpoints, released ASA-SNN checkpoints and NIR files -> the snnc IR.
+
+``load_graph(path)`` dispatches on the file's content (docs/design.md §4). Importing this
+package does not import torch; the checkpoint frontends import it when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def load_graph(path: Any):
+    """The verified IR of ``path``: an snnc checkpoint, a released ASA-SNN state_dict or a .nir file."""
+    from snnc.frontends.loader import load_graph as _load
+
+    return _load(path)
+
+
+def model_to_graph(model: Any, input_shape: Any = None, dt: float = 1e-3):
+    """The IR of an snnc PyTorch network (see :mod:`snnc.frontends.torch_model`)."""
+    from snnc.frontends.torch_model import model_to_graph as _m2g
+
+    return _m2g(model, input_shape=input_shape, dt=dt)
+
+
+__all__ = ["load_graph", "model_to_graph"]

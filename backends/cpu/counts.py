@@ -1,0 +1,232 @@
+"""Measured activity and synaptic operations, per layer and per sample (energy notes §3.1).
+
+For every synapse node (Conv2d, Affine, Linear) the simulator's observer hands over the frames
+that actually reach it (after pooling, flattening, residual sums; delayed under lava timing):
+
+- ``events``  = Σ x (spike counts weighted by value: a 2 is two events);
+- ``nonzero`` = Σ [x ≠ 0];
+- ``sop``     = Σ_frames ⟨x, F⟩, the exact synaptic operations: F[c, i, j] is the real fan-out of
+  input element (c, i, j) — the number of (output channel, output position) pairs whose receptive
+  field holds it, with stride, padding, dilation and groups (Affine: F = out_features). F is the
+  gradient of Σ conv(x, ones) with respect to x, i.e. the transposed convolution of ones;
+- ``mac``     = Σ_frames ⟨[x ≠ 0], F⟩, the multiplies of a layer whose input is not binary (the first
+  layer on event-count frames): one multiply per non-zero pixel and real connection;
+- ``fl_valid`` = Σ F, the dense count of connections that do not land on padding.
+
+An AvgPool2d (kernel k) on spikes before a synapse is counted with sum-pool routing (every original
+spike travels through its pooled position): the pooled values are multiplied by k_h·k_w first
+(sinabs' rule, exact for kernel = stride).
+
+Per spiking layer: output spikes, L-SFR(t) (spikes at t ÷ neurons), LASFR (mean over t) and
+neuron updates (T × neurons per sample). NASFR = Σ_l LASFR_l·n_l / Σ_l n_l over all spiking layers.
+ASA/TimeGain extra multiplies are counted from their real shapes (see :func:`attention_macs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import nir
+import torch
+import torch.nn.functional as F
+
+from snnc.compiler.ir.graph_utils import node_kind, predecessors, successors
+from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
+
+SPIKING = ("LIF", "IF", "CubaLIF", "LoihiLIF")
+
+
+def fanout_map(node: nir.NIRNode, in_shape: tuple[int, ...]) -> torch.Tensor:
+    """F: the number of postsynaptic targets of every input element, shape ``in_shape`` (float64)."""
+    if node_kind(node) in ("Affine", "Linear"):
+        return torch.full(tuple(in_shape), float(np.asarray(node.weight).shape[0]), dtype=torch.float64)
+    w = np.asarray(node.weight)
+    groups = int(np.asarray(node.groups).reshape(-1)[0])
+    pad = node.padding if isinstance(node.padding, str) else pair(node.padding)
+    x = torch.zeros((1, *in_shape), dtype=torch.float64, requires_grad=True)
+    ones = torch.ones(w.shape, dtype=torch.float64)
+    with torch.enable_grad():
+        F.conv2d(x, ones, None, pair(node.stride), pad, pair(node.dilation), groups).sum().backward()
+    return x.grad[0].detach()
+
+
+@dataclass
+class SynapseCount:
+    """Accumulated input statistics of one synapse node (sums over all frames seen)."""
+
+    name: str
+    kind: str
+    in_shape: tuple[int, ...]
+    fanout: torch.Tensor
+    events: float = 0.0
+    nonzero: float = 0.0
+    sop: float = 0.0
+    mac: float = 0.0
+    frames: int = 0
+    binary: bool = True
+    value_scale: float = 1.0  # k² per AvgPool2d between the spikes and this synapse (sum-pool routing)
+
+    @property
+    def fl_valid(self) -> float:
+        return float(self.fanout.sum())
+
+    def add(self, x: torch.Tensor) -> None:
+        x = x.reshape(x.shape[0], *self.in_shape)
+        total = x.sum(0, dtype=torch.float64) * self.value_scale
+        nz = (x != 0).sum(0).to(torch.float64)
+        self.events += float(total.sum())
+        self.nonzero += float(nz.sum())
+        self.sop += float((total * self.fanout).sum())
+        self.mac += float((nz * self.fanout).sum())
+        self.frames += int(x.shape[0])
+        if self.binary and bool(((x != 0) & (x != 1.0 / self.value_scale)).any()):
+            self.binary = False
+
+
+@dataclass
+class LayerActivity:
+    """Output spikes of one spiking node, accumulated over samples."""
+
+    name: str
+    neurons: int
+    spikes: float = 0.0
+    per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def add(self, s: np.ndarray) -> None:
+        steps = s.reshape(s.shape[0], s.shape[1], -1).sum(axis=(0, 2), dtype=np.float64)
+        self.per_step = steps if self.per_step.size == 0 else self.per_step + steps
+        self.spikes += float(steps.sum())
+
+
+def attention_macs(node: nir.NIRNode, shape: tuple[int, ...]) -> dict[str, int]:
+    """Extra multiplies of ASA / TimeGain per sample: Table S1's form and the executed one.
+
+    Table S1 (ASA): ΔMAC1 = 2T²/r + 2·2·3·3·h·w, ΔMAC2 = T·N. Executed: the fc runs per channel
+    (C·2·T·⌊T/r⌋, or C·T² for r = 1), the two 3×3 spatial convs 2·(2·9·h·w), the gain T·N.
+    TimeGain: ΔMAC2 = T·N only.
+    """
+    n = int(np.prod(shape))
+    if node_kind(node) == "TimeGain":
+        t = int(np.asarray(node.gain).shape[0])
+        return {"table_s1_mac1": 0, "mac2": t * n, "executed_mac1": 0}
+    t, r = int(node.T), int(node.reduction)
+    c, h, w = shape
+    fc = c * t * t if r == 1 else c * 2 * t * (t // r)
+    return {"table_s1_mac1": 2 * t * t // r + 36 * h * w, "mac2": t * n, "executed_mac1": fc + 2 * 18 * h * w}
+
+
+def avgpool_scale(g: nir.NIRGraph, name: str, pred: dict[str, list[str]]) -> float:
+    """Product of k_h·k_w of the AvgPool2d nodes between ``name`` and its source (single-input chain)."""
+    scale, cur = 1.0, name
+    while len(pred.get(cur, [])) == 1:
+        cur = pred[cur][0]
+        kind = node_kind(g.nodes[cur])
+        if kind == "AvgPool2d":
+            kh, kw = pair(g.nodes[cur].kernel_size)
+            scale *= kh * kw
+        elif kind not in ("Flatten", "MaxPool2d", "SumPool2d"):
+            break
+    return scale
+
+
+def target_layer(g: nir.NIRGraph, name: str, succ: dict[str, list[str]]) -> str | None:
+    """The first spiking (or LI / Output) node downstream of ``name`` through non-synaptic nodes."""
+    stack, seen = list(succ.get(name, [])), set()
+    while stack:
+        n = stack.pop(0)
+        if n in seen:
+            continue
+        seen.add(n)
+        kind = node_kind(g.nodes[n])
+        if kind in SPIKING or kind in ("LI", "Output"):
+            return n
+        if kind not in ("Conv2d", "Affine", "Linear"):
+            stack.extend(succ.get(n, []))
+    return None
+
+
+class Counter:
+    """Accumulates measured counts over batches: pass ``counter.observe`` to ``run(observer=...)``."""
+
+    def __init__(self, graph: nir.NIRGraph) -> None:
+        self.g = infer_shapes(graph)
+        self.succ = successors(self.g)
+        pred = predecessors(self.g)
+        self.synapses: dict[str, SynapseCount] = {}
+        self.layers: dict[str, LayerActivity] = {}
+        self.attention: dict[str, dict[str, int]] = {}
+        self.samples = 0
+        self.T = 0
+        self.input_events = 0.0
+        self.input_nonzero = 0.0
+        self.input_elements = 0.0
+        for name, node in self.g.nodes.items():
+            kind = node_kind(node)
+            if kind in ("Conv2d", "Affine", "Linear"):
+                shape = shape_of(self.g, name, "input")
+                self.synapses[name] = SynapseCount(name, kind, shape, fanout_map(node, shape),
+                                                   value_scale=avgpool_scale(self.g, name, pred))
+            elif kind in SPIKING:
+                self.layers[name] = LayerActivity(name, int(np.prod(shape_of(self.g, name, "output"))))
+            elif kind in ("ASA", "TimeGain"):
+                self.attention[name] = attention_macs(node, shape_of(self.g, name, "output"))
+
+    def observe(self, name: str, frames: torch.Tensor, n: int) -> None:
+        self.synapses[name].add(frames)
+
+    def add_run(self, x: np.ndarray, result) -> None:
+        """Record one batch: its input frames and the run's spikes."""
+        x = np.asarray(x)
+        self.samples += int(x.shape[0])
+        self.T = int(x.shape[1])
+        self.input_events += float(x.sum(dtype=np.float64))
+        self.input_nonzero += float(np.count_nonzero(x))
+        self.input_elements += float(x.size)
+        for name, s in result.spikes.items():
+            if name in self.layers:
+                self.layers[name].add(s)
+
+    # ---- per-sample summaries -------------------------------------------------------------
+    def lasfr(self, name: str) -> float:
+        lay = self.layers[name]
+        return lay.spikes / max(1, self.samples * self.T * lay.neurons)
+
+    def lsfr(self, name: str) -> list[float]:
+        lay = self.layers[name]
+        return (lay.per_step / max(1, self.samples * lay.neurons)).tolist()
+
+    def nasfr(self) -> float:
+        n = sum(lay.neurons for lay in self.layers.values())
+        return sum(self.lasfr(k) * lay.neurons for k, lay in self.layers.items()) / max(1, n)
+
+    def input_rate(self) -> float:
+        """Φ^0: the fraction of non-zero input pixels."""
+        return self.input_nonzero / max(1.0, self.input_elements)
+
+    def synapse_rate(self, name: str) -> float:
+        """Φ measured at the synapse's own input: events ÷ (frames × input elements)."""
+        s = self.synapses[name]
+        return s.events / max(1, s.frames * int(np.prod(s.in_shape)))
+
+    def per_sample(self, value: float) -> float:
+        return value / max(1, self.samples)
+
+
+def measure(graph: nir.NIRGraph, x: np.ndarray, *, timing: str = "snnc", batch: int = 16, threshold: str | None = None,
+            dt: float | None = None,
+            progress=None, keep_outputs: bool = True) -> tuple[Counter, np.ndarray | None]:
+    """Run ``graph`` on x in batches with counting; (counter, graph outputs [N, T, ...] or None)."""
+    from snnc.backends.cpu.simulator import run
+
+    counter = Counter(graph)
+    outs = []
+    for i in range(0, len(x), batch):
+        xb = x[i:i + batch]
+        res = run(graph, xb, timing=timing, threshold=threshold, dt=dt, observer=counter.observe)
+        counter.add_run(xb, res)
+        if keep_outputs:
+            outs.append(res.output)
+        if progress is not None:
+            progress(len(xb))
+    return counter, (np.concatenate(outs) if keep_outputs else None)

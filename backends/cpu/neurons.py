@@ -1,0 +1,175 @@
+"""Neuron populations of the reference simulator: state, one step, threshold and reset.
+
+Float neurons (docs/design.md §3.3), per step t with input current x_t, a = dt/τ:
+
+- ``LIF``:  v = β·v + g·x (+ a·v_leak when v_leak ≠ 0), β, g from ``metadata["snnc"]`` when present
+  (the model's float32 values, same op order: ``beta * v + x`` when g == 1), else β = 1 − a, g = a·r.
+- ``IF``:   v = v + r·x  (v + x when r == 1).
+- ``LI``:   v = β·v + a·v_leak + g·x; no spikes, its output is v.
+- ``CubaLIF`` (snnTorch ``Synaptic`` order): i = α·i + a_s·w_in·x (α = 1 − a_s, a_s = dt/τ_syn), then
+  v = β·v + a_m·v_leak + a_m·r·i (β = 1 − a_m, a_m = dt/τ_mem).
+- spike s = v ≥ θ (threshold ">=") or v > θ (">"); reset "zero": v = v_reset where s;
+  "subtract": v = v − θ where s.
+
+``LoihiLIF`` (fixed point), exactly Lava 0.10.0 ``AbstractPyLifModelFixed`` + ``PyLifModelBitAcc``:
+
+    u = sign(p)·(|p| >> 12), p = u·(4096 − (du + 1));  u += a_in << 6;  u wraps into (−2^23, 2^23]
+    v = sign(q)·(|q| >> 12) + u + (bias_mant << bias_exp), q = v·(4096 − dv);  v clipped to ±(2^23 − 1)
+    s = v > (vth << 6);  v = 0 where s
+
+Recorded voltages are v after the reset (as Lava's ``v`` variable).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import nir
+import torch
+
+from snnc.compiler.ir.graph_utils import node_kind
+from snnc.errors import SnncError
+
+SPIKING_KINDS = ("LIF", "IF", "CubaLIF", "LoihiLIF")
+NEURON_KINDS = SPIKING_KINDS + ("LI",)
+
+_UV_MAX = 2**23
+
+
+def _param(a, dtype: torch.dtype) -> torch.Tensor:
+    """A per-neuron parameter as a tensor; a 0-d tensor when all entries are equal."""
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.size and np.all(arr == arr.flat[0]):
+        arr = np.asarray(arr.flat[0])
+    return torch.as_tensor(arr, dtype=dtype)
+
+
+def _check_step(name: str, a: np.ndarray, dt: float, what: str) -> None:
+    """dt/τ must lie in (0, 1]: otherwise the Euler decay 1 − dt/τ is negative (wrong dt)."""
+    if np.any(a > 1.0) or np.any(a <= 0.0):
+        raise SnncError(f"node {name!r}: dt/{what} = {float(np.max(a)):g} at dt = {dt:g} s is outside (0, 1]; "
+                        "the graph was made for another dt (give it with --dt / run(dt=...))")
+
+
+class FloatNeuron:
+    """LIF / IF / LI / CubaLIF in float (see the module docstring)."""
+
+    def __init__(self, node: nir.NIRNode, dt: float, threshold: str, reset: str, dtype: torch.dtype,
+                 name: str = "?") -> None:
+        self.kind = node_kind(node)
+        self.threshold, self.reset, self.dtype = threshold, reset, dtype
+        self.leak = None
+        self.gain: torch.Tensor | None = None
+        if self.kind in ("LIF", "LI"):
+            meta = (node.metadata or {}).get("snnc") or {}
+            a = dt / np.asarray(node.tau, np.float64)
+            if "beta" not in meta:
+                _check_step(name, a, dt, "tau")
+            if "beta" in meta and "gain" in meta:
+                self.beta = torch.tensor(np.float32(meta["beta"]), dtype=dtype)
+                gain = torch.tensor(np.float32(meta["gain"]), dtype=dtype)
+            else:
+                self.beta = _param(1.0 - a, dtype)
+                gain = _param(a * np.asarray(node.r, np.float64), dtype)
+            self.gain = None if gain.dim() == 0 and float(gain) == 1.0 else gain
+            if np.any(np.asarray(node.v_leak) != 0):
+                self.leak = _param(a * np.asarray(node.v_leak, np.float64), dtype)
+        elif self.kind == "IF":
+            self.beta = None
+            gain = _param(node.r, dtype)
+            self.gain = None if gain.dim() == 0 and float(gain) == 1.0 else gain
+        elif self.kind == "CubaLIF":
+            a_s = dt / np.asarray(node.tau_syn, np.float64)
+            a_m = dt / np.asarray(node.tau_mem, np.float64)
+            _check_step(name, a_s, dt, "tau_syn")
+            _check_step(name, a_m, dt, "tau_mem")
+            self.alpha = _param(1.0 - a_s, dtype)
+            self.syn_gain = _param(a_s * np.asarray(node.w_in, np.float64), dtype)
+            self.beta = _param(1.0 - a_m, dtype)
+            gain = _param(a_m * np.asarray(node.r, np.float64), dtype)
+            self.gain = None if gain.dim() == 0 and float(gain) == 1.0 else gain
+            if np.any(np.asarray(node.v_leak) != 0):
+                self.leak = _param(a_m * np.asarray(node.v_leak, np.float64), dtype)
+        else:
+            raise ValueError(f"not a float neuron: {self.kind}")
+        self.spiking = self.kind != "LI"
+        if self.spiking:
+            self.v_th = _param(node.v_threshold, dtype)
+            self.v_reset = _param(node.v_reset, dtype)
+        self.v: torch.Tensor | None = None
+        self.i: torch.Tensor | None = None
+
+    def reset_state(self, shape: tuple[int, ...]) -> None:
+        self.v = torch.zeros(shape, dtype=self.dtype)
+        self.i = torch.zeros(shape, dtype=self.dtype) if self.kind == "CubaLIF" else None
+
+    def step(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Advance one step with input x; return the spikes (bool) or None for LI.
+
+        In place on the state; the float operations and their order are exactly those of the
+        module docstring (``v.mul_(beta).add_(x)`` is ``beta * v + x``)."""
+        v = self.v
+        if self.kind == "CubaLIF":
+            self.i = self.alpha * self.i + self.syn_gain * x
+            x = self.i
+        drive = x if self.gain is None else self.gain * x
+        if self.beta is None:
+            v = drive + v
+        else:
+            v.mul_(self.beta)
+            v.add_(drive)
+        if self.leak is not None:
+            v.add_(self.leak)
+        self.v = v
+        if not self.spiking:
+            return None
+        s = torch.ge(v, self.v_th) if self.threshold == ">=" else torch.gt(v, self.v_th)
+        if self.reset == "subtract":
+            self.v = torch.where(s, v - self.v_th, v)
+        elif self.v_reset.dim() == 0:
+            v.masked_fill_(s, float(self.v_reset))
+        else:
+            self.v = torch.where(s, self.v_reset.expand_as(v), v)
+        return s
+
+
+class LoihiNeuron:
+    """Lava's fixed-point LIF (see the module docstring); state in int64 tensors."""
+
+    spiking = True
+    kind = "LoihiLIF"
+
+    def __init__(self, node, *_ignored) -> None:
+        self.du_factor = 4096 - (int(node.du) + 1)
+        self.dv_factor = 4096 - int(node.dv)
+        mant = torch.as_tensor(np.asarray(node.bias_mant, np.int64))
+        exp = torch.as_tensor(np.asarray(node.bias_exp, np.int64))
+        self.bias = torch.where(exp >= 0, mant << exp.clamp(min=0), mant >> (-exp).clamp(min=0))
+        self.vth = int(node.vth) << 6
+        self.u: torch.Tensor | None = None
+        self.v: torch.Tensor | None = None
+
+    def reset_state(self, shape: tuple[int, ...]) -> None:
+        self.u = torch.zeros(shape, dtype=torch.int64)
+        self.v = torch.zeros(shape, dtype=torch.int64)
+
+    @staticmethod
+    def _decay(x: torch.Tensor, factor: int) -> torch.Tensor:
+        p = x * factor
+        return torch.sign(p) * (p.abs() >> 12)
+
+    def step(self, a_in: torch.Tensor) -> torch.Tensor:
+        u = self._decay(self.u, self.du_factor) + (torch.round(a_in).to(torch.int64) << 6)
+        u = torch.where(u > _UV_MAX, u - 2 * _UV_MAX, u)
+        u = torch.where(u <= -_UV_MAX, u + 2 * _UV_MAX, u)
+        v = self._decay(self.v, self.dv_factor) + u + self.bias
+        v = v.clamp(-_UV_MAX + 1, _UV_MAX - 1)
+        s = v > self.vth
+        self.u, self.v = u, v.masked_fill(s, 0)
+        return s
+
+
+def make_neuron(node: nir.NIRNode, dt: float, threshold: str, reset: str, dtype: torch.dtype, name: str = "?"):
+    """The state machine of a neuron node."""
+    if node_kind(node) == "LoihiLIF":
+        return LoihiNeuron(node)
+    return FloatNeuron(node, dt, threshold, reset, dtype, name)

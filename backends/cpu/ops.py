@@ -1,0 +1,127 @@
+"""Stateless per-frame kernels of the reference simulator (float and fixed point).
+
+Every kernel maps frames ``x`` of shape [F, *in_shape] (F = frames: batch and time folded
+together) to [F, *out_shape]. They call the same torch functions, with the same arguments, as the
+snnc PyTorch models, so float32 results are bit-identical to the model's:
+
+- ``Conv2d``:   ``F.conv2d(x, W, b, stride, padding, dilation, groups)``
+- ``Affine``:   ``F.linear(x, W, b)``;  ``Linear``: ``F.linear(x, W)``
+- ``BatchNorm``: ``F.batch_norm(x, mean, var, gamma, beta, False, 0.1, eps)`` (inference form)
+- ``AvgPool2d``: ``F.avg_pool2d`` (count_include_pad); ``SumPool2d``: the same with divisor 1
+- ``MaxPool2d``: ``F.max_pool2d``; ``Scale``: x · s; ``Flatten``: reshape of the per-step dims
+
+Fixed point: values are integers held in float64 (exact while sums stay below 2^53); a
+``Conv2d``'s output is clamped to signed 24 bits as Lava's ``PyConvModelFixed`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import nir
+import torch
+import torch.nn.functional as F
+
+from snnc.compiler.ir.graph_utils import node_kind
+from snnc.compiler.ir.shapes import pair
+
+CONV_LIMIT = 2**23 - 1  # Lava Conv fixed: the output is clamped to signed 24 bits
+
+Kernel = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _tensor(a, dtype: torch.dtype) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(a), dtype=dtype)
+
+
+def _padding(node: nir.NIRNode):
+    p = node.padding
+    if isinstance(p, str):
+        return p
+    return pair(p)
+
+
+def _int(v) -> int:
+    return int(np.asarray(v).reshape(-1)[0])
+
+
+def conv_kernel(node: nir.Conv2d, dtype: torch.dtype, fixed: bool, channels_last: bool = False) -> Kernel:
+    w = _tensor(node.weight, dtype)
+    b = _tensor(node.bias, dtype) if node.bias is not None else None
+    if b is not None and not torch.any(b) and fixed:
+        b = None
+    stride, pad, dil, groups = pair(node.stride), _padding(node), pair(node.dilation), _int(node.groups)
+    if channels_last:
+        w = w.contiguous(memory_format=torch.channels_last)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = F.conv2d(x, w, b, stride, pad, dil, groups)
+        return y.clamp_(-CONV_LIMIT - 1, CONV_LIMIT) if fixed else y
+
+    return run
+
+
+def affine_kernel(node: nir.NIRNode, dtype: torch.dtype) -> Kernel:
+    w = _tensor(node.weight, dtype)
+    b = _tensor(node.bias, dtype) if node_kind(node) == "Affine" else None
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x.reshape(x.shape[0], -1), w, b)
+
+    return run
+
+
+def batchnorm_kernel(node, dtype: torch.dtype) -> Kernel:
+    mean, var = _tensor(node.running_mean, dtype), _tensor(node.running_var, dtype)
+    gamma, beta = _tensor(node.weight, dtype), _tensor(node.bias, dtype)
+    eps = float(node.eps)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, mean, var, gamma, beta, False, 0.1, eps)
+
+    return run
+
+
+def pool_kernel(node: nir.NIRNode) -> Kernel:
+    kind = node_kind(node)
+    k, s, p = pair(node.kernel_size), pair(node.stride), pair(node.padding)
+    if kind == "MaxPool2d":
+        return lambda x: F.max_pool2d(x, k, s, p)
+    if kind == "AvgPool2d":
+        return lambda x: F.avg_pool2d(x, k, s, p)
+    return lambda x: F.avg_pool2d(x, k, s, p, divisor_override=1)  # SumPool2d
+
+
+def scale_kernel(node: nir.Scale, dtype: torch.dtype) -> Kernel:
+    s = _tensor(node.scale, dtype)
+    return lambda x: x * s
+
+
+def flatten_kernel(node: nir.Flatten, out_shape: tuple[int, ...]) -> Kernel:
+    return lambda x: x.reshape(x.shape[0], *out_shape)
+
+
+#: node kinds handled per frame (no state, no time axis)
+FRAME_KINDS = ("Conv2d", "Affine", "Linear", "BatchNorm", "AvgPool2d", "SumPool2d", "MaxPool2d", "Scale", "Flatten")
+
+
+def frame_kernel(node: nir.NIRNode, out_shape: tuple[int, ...], dtype: torch.dtype, fixed: bool,
+                 channels_last: bool = False) -> Kernel:
+    """The per-frame function of a stateless node (see the module docstring)."""
+    kind = node_kind(node)
+    if kind == "Conv2d":
+        return conv_kernel(node, dtype, fixed, channels_last)
+    if kind in ("Affine", "Linear"):
+        return affine_kernel(node, dtype)
+    if kind == "BatchNorm":
+        return batchnorm_kernel(node, dtype)
+    if kind in ("AvgPool2d", "SumPool2d", "MaxPool2d"):
+        return pool_kernel(node)
+    if kind == "Scale":
+        return scale_kernel(node, dtype)
+    if kind == "Flatten":
+        return flatten_kernel(node, out_shape)
+    raise ValueError(f"no frame kernel for {kind}")

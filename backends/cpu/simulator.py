@@ -1,0 +1,299 @@
+"""The reference CPU simulator: executes an snnc IR graph on a batch [N, T, *in_shape].
+
+Two schedules with identical results:
+
+- **layer by layer** (feed-forward graphs): each node processes all T steps at once; stateless
+  nodes fold T into the batch (required for ASA, which needs the whole window). Chains of stateless
+  nodes with a single consumer (conv → BN → pool) run fused over chunks of whole samples, so the
+  large pre-pool tensors never exist for the full batch. Neurons step through t in place on views
+  z[:, t]; ASA runs on the whole batch, exactly as the model calls it.
+- **step by step** (graphs with cycles, e.g. a recurrent Affine around a CubaLIF): every node
+  advances one step at a time; a recurrent edge carries its source's value of the previous step.
+
+Several edges into one node are summed in edge order. Timing (docs/design.md §3.4): under
+``"lava"`` every delaying node (Affine, Linear, Conv2d, SumPool2d, AvgPool2d) computes f(x_{t−1})
+(x_{−1} = 0, so its bias is not delayed), and a TimeGain reads its gain at the source step
+max(0, t − d). ``observer(name, frames, n)`` (optional) sees the input frames of every synapse node
+(Conv2d, Affine, Linear) as they are processed; the synaptic-operation counter uses it.
+
+Float: float32, the same torch calls and operation order as the snnc PyTorch models, so spikes are
+bit-identical to ``model.forward_record`` (tested for every family). Fixed point (``numerics ==
+"fixed"`` or LoihiLIF nodes): integer values in float64 (exact below 2^53) through the synapses, Lava's
+integer neuron (:mod:`snnc.backends.cpu.neurons`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Callable
+
+import numpy as np
+import nir
+import torch
+
+from snnc.backends.cpu.neurons import NEURON_KINDS, make_neuron
+from snnc.backends.cpu.ops import FRAME_KINDS, frame_kernel
+from snnc.backends.result import SimResult
+from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, successors, topological_order
+from snnc.compiler.ir.shapes import infer_shapes, shape_of
+from snnc.compiler.ir.verify import DELAYING_KINDS, check_supported, timegain_depth
+from snnc.errors import SnncError
+
+SYNAPSE_KINDS = ("Conv2d", "Affine", "Linear")
+DEFAULT_CHUNK_FRAMES = 256
+Observer = Callable[[str, torch.Tensor, int], None]
+
+
+class Plan:
+    """Everything ``run`` derives from the graph once: order, kernels, conventions."""
+
+    def __init__(self, graph: nir.NIRGraph, timing: str, threshold: str | None, dt: float | None,
+                 channels_last: bool) -> None:
+        if timing not in ("snnc", "lava"):
+            raise SnncError(f"--timing: must be 'snnc' or 'lava', got {timing!r}")
+        check_supported(graph)
+        self.g = infer_shapes(graph)
+        meta = (self.g.metadata or {}).get("snnc") or {}
+        kinds = {node_kind(n) for n in self.g.nodes.values()}
+        self.fixed = meta.get("numerics") == "fixed" or "LoihiLIF" in kinds
+        self.dtype = torch.float64 if self.fixed else torch.float32
+        self.threshold = threshold or meta.get("threshold", ">")
+        if self.threshold not in (">", ">="):
+            raise SnncError(f"threshold: must be '>' or '>=', got {self.threshold!r}")
+        self.reset = meta.get("reset", "zero")
+        self.dt = float(dt if dt is not None else meta.get("dt", 1e-3))
+        self.timing = timing
+        self.order = topological_order(self.g)
+        self.pred = predecessors(self.g)
+        self.succ = successors(self.g)
+        self.back = back_edges(self.g)
+        self.kernels = {n: frame_kernel(node, shape_of(self.g, n, "output"), self.dtype, self.fixed, channels_last)
+                        for n, node in self.g.nodes.items() if node_kind(node) in FRAME_KINDS}
+        self.inputs = [n for n in self.order if isinstance(self.g.nodes[n], nir.Input)]
+        self.outputs = [n for n in self.order if isinstance(self.g.nodes[n], nir.Output)]
+        self.depth = {n: timegain_depth(self.g, n) for n, node in self.g.nodes.items()
+                      if node_kind(node) == "TimeGain"} if timing == "lava" else {}
+
+    def kind(self, name: str) -> str:
+        return node_kind(self.g.nodes[name])
+
+    def delays(self, name: str) -> bool:
+        return self.timing == "lava" and self.kind(name) in DELAYING_KINDS
+
+    def source_steps(self, name: str, T: int) -> np.ndarray:
+        d = self.depth.get(name, 0)
+        return np.maximum(0, np.arange(T) - d)
+
+
+def check_input(plan: Plan, x) -> torch.Tensor:
+    """x as a tensor [N, T, *in_shape]; one-line SnncError for a wrong shape, dtype or NaN."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise SnncError(f"input: dtype {x.dtype} is not numeric")
+    in_shape = tuple(shape_of(plan.g, plan.inputs[0], "output"))
+    if x.ndim != 2 + len(in_shape) or tuple(x.shape[2:]) != in_shape or x.shape[0] < 1 or x.shape[1] < 1:
+        raise SnncError(f"input: expected shape [N, T, {', '.join(map(str, in_shape))}], got {list(x.shape)}")
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise SnncError("input: contains NaN or infinite values")
+    return torch.as_tensor(np.ascontiguousarray(x), dtype=plan.dtype)
+
+
+def _shift(z: torch.Tensor) -> torch.Tensor:
+    """z delayed by one step along axis 1 (zeros at t = 0)."""
+    out = torch.zeros_like(z)
+    out[:, 1:] = z[:, :-1]
+    return out
+
+
+def _timegain(plan: Plan, name: str, z: torch.Tensor, steps: np.ndarray) -> torch.Tensor:
+    """y[:, t] = g[s(t)] · z[:, t]; fixed point: floor(z · gain_mant[s(t)] / 2^gain_shift)."""
+    node = plan.g.nodes[name]
+    if plan.fixed and np.asarray(node.gain_mant).size:
+        m = torch.as_tensor(np.asarray(node.gain_mant, np.float64)[steps], dtype=torch.float64)
+        return torch.floor(z * m / float(2 ** int(node.gain_shift)))
+    g = torch.as_tensor(np.asarray(node.gain, np.float32)[steps], dtype=plan.dtype)
+    return z * g
+
+
+@contextlib.contextmanager
+def _elementwise_threads():
+    """Per-step elementwise loops (neurons) use one torch thread when the machine is busy (1-minute
+    load average ≥ cores − 0.5): there, OpenMP's fork/join per small op cost ~10× (measured with 2
+    threads at load 3.5). Results do not depend on the thread count (elementwise ops)."""
+    before = torch.get_num_threads()
+    try:
+        busy = os.getloadavg()[0] >= (os.cpu_count() or 1) - 0.5
+    except OSError:  # pragma: no cover
+        busy = False
+    if busy:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _asa(plan: Plan, name: str, z: torch.Tensor) -> torch.Tensor:
+    """y = z · asa_factor(z): the model's exact float32 ASA, called exactly as the model calls it (whole
+    batch, caller's threads). Splitting the batch is not bit-identical at paper size (measured: running
+    it one sample at a time changed spikes), so it is not chunked."""
+    from snnc.models.asa import asa_factor
+
+    node = plan.g.nodes[name]
+    if z.shape[1] != int(node.T):
+        raise SnncError(f"input: ASA node {name!r} needs T = {node.T} steps, got {z.shape[1]}")
+    fc2 = node.fc2 if np.asarray(node.fc2).size else None
+    z32 = z.to(torch.float32)
+    y = z32 * asa_factor(z32, node.alpha, node.gamma, node.fc1, fc2, node.conv1, node.conv2, node.lam)
+    return y.to(plan.dtype)
+
+
+def _chains(plan: Plan, keep: set[str]) -> dict[str, list[str]]:
+    """head -> [head, ..., tail]: maximal runs of frame nodes linked one-to-one."""
+    chains: dict[str, list[str]] = {}
+    member: set[str] = set()
+    for name in plan.order:
+        if name in member or plan.kind(name) not in FRAME_KINDS:
+            continue
+        chain = [name]
+        while True:
+            last = chain[-1]
+            nxt = plan.succ[last]
+            if len(nxt) != 1 or last in keep:
+                break
+            b = nxt[0]
+            if plan.kind(b) not in FRAME_KINDS or len(plan.pred[b]) != 1:
+                break
+            chain.append(b)
+        member.update(chain)
+        chains[name] = chain
+    return chains
+
+
+def _run_chain(plan: Plan, chain: list[str], x: torch.Tensor, chunk_frames: int, observer: Observer | None) -> torch.Tensor:
+    n, T = x.shape[:2]
+    per = max(1, chunk_frames // T)
+    out = None
+    for i in range(0, n, per):
+        z = x[i:i + per]
+        nc = z.shape[0]
+        for name in chain:
+            if plan.delays(name):
+                z = _shift(z)
+            frames = z.reshape(nc * T, *z.shape[2:])
+            if observer is not None and plan.kind(name) in SYNAPSE_KINDS:
+                observer(name, frames, nc)
+            frames = plan.kernels[name](frames)
+            z = frames.reshape(nc, T, *frames.shape[1:])
+        if out is None:
+            if nc == n:
+                return z
+            out = torch.empty((n, T, *z.shape[2:]), dtype=z.dtype)
+        out[i:i + nc] = z
+    return out
+
+
+def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool):
+    """Run a neuron population over all T steps; z is [N, T, ...]. Step t works on the view z[:, t]
+    (N contiguous blocks), state in place, spikes written straight into out[:, t]."""
+    neuron = make_neuron(plan.g.nodes[name], plan.dt, plan.threshold, plan.reset, plan.dtype, name)
+    n, T = z.shape[:2]
+    keep_v = record_voltage or not neuron.spiking
+    out = torch.empty(z.shape, dtype=torch.float32 if not plan.fixed else plan.dtype) if neuron.spiking else None
+    volts = torch.empty(z.shape, dtype=torch.float64 if plan.fixed else plan.dtype) if keep_v else None
+    neuron.reset_state((n, *z.shape[2:]))
+    with _elementwise_threads():
+        for t in range(T):
+            s = neuron.step(z[:, t])
+            if out is not None:
+                out[:, t] = s
+            if volts is not None:
+                volts[:, t] = neuron.v
+    return (out if neuron.spiking else volts.to(plan.dtype)), volts, neuron.spiking
+
+
+def run_layers(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Observer | None,
+               chunk_frames: int) -> SimResult:
+    """Feed-forward schedule (module docstring)."""
+    T = x.shape[1]
+    keep = {n for n in plan.order if plan.kind(n) in NEURON_KINDS}
+    chains = _chains(plan, keep)
+    in_chain = {m: head for head, c in chains.items() for m in c}
+    values: dict[str, torch.Tensor] = {}
+    uses = {n: len(plan.succ[n]) for n in plan.order}
+    spikes, volts, output = {}, {}, None
+
+    def summed(name: str) -> torch.Tensor:
+        srcs = plan.pred[name]
+        acc = values[srcs[0]]
+        for s in srcs[1:]:
+            acc = acc + values[s]
+        for s in srcs:
+            uses[s] -= 1
+            if uses[s] == 0 and s not in keep:
+                values.pop(s, None)
+        return acc
+
+    for name in plan.order:
+        kind = plan.kind(name)
+        if name in in_chain and in_chain[name] != name:
+            continue
+        if kind == "Input":
+            values[name] = x
+            continue
+        z = summed(name)
+        if name in chains:
+            chain = chains[name]
+            values[chain[-1]] = _run_chain(plan, chain, z, chunk_frames, observer)
+        elif kind == "Output":
+            output = z
+        elif kind == "ASA":
+            values[name] = _asa(plan, name, z)
+        elif kind == "TimeGain":
+            values[name] = _timegain(plan, name, z, plan.source_steps(name, T))
+        elif kind in NEURON_KINDS:
+            out, v, spiking = _run_neuron(plan, name, z, record_voltage)
+            values[name] = out
+            if spiking:
+                spikes[name] = out
+            if v is not None and record_voltage:
+                volts[name] = v
+        else:  # pragma: no cover - check_supported refuses the rest
+            raise SnncError(f"graph: node {name!r} ({kind}) cannot be executed")
+    return _result(plan, spikes, output, volts, "layer")
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.to(torch.float32).numpy() if t.dtype != torch.float32 else t.numpy()
+
+
+def _result(plan: Plan, spikes, output, volts, mode: str) -> SimResult:
+    return SimResult(
+        spikes={k: _np(v) for k, v in spikes.items()},
+        output=_np(output),
+        voltages={k: (v.numpy() if plan.fixed else _np(v)) for k, v in volts.items()},
+        timing=plan.timing, numerics="fixed" if plan.fixed else "float",
+        extras={"schedule": mode, "threshold": plan.threshold, "reset": plan.reset, "dt": plan.dt},
+    )
+
+
+def run(graph: nir.NIRGraph, x, *, timing: str = "snnc", record_voltage: bool = False, threshold: str | None = None,
+        dt: float | None = None, observer: Observer | None = None, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+        channels_last: bool = False) -> SimResult:
+    """Simulate ``graph`` on x [N, T, *in_shape] (docs/design.md §5); deterministic.
+
+    ``threshold`` (">" or ">=") overrides the graph's; ``dt`` overrides ``metadata["snnc"]["dt"]``.
+    """
+    plan = Plan(graph, timing, threshold, dt, channels_last)
+    if len(plan.inputs) != 1 or len(plan.outputs) != 1:
+        raise SnncError(f"graph: needs one Input and one Output, has {plan.inputs} and {plan.outputs}")
+    xt = check_input(plan, x)
+    with torch.no_grad():
+        if plan.back:
+            from snnc.backends.cpu.stepwise import run_steps
+
+            return run_steps(plan, xt, record_voltage, observer)
+        return run_layers(plan, xt, record_voltage, observer, chunk_frames)

@@ -1,0 +1,294 @@
+r"""snnc IR graph -> a Lava network *spec*: plain dicts of NumPy arrays in Lava layouts (no Lava, no torch).
+
+The spec is what :mod:`.emit` builds processes from and what the Lava artifact stores. Layers, in
+topological order:
+
+- ``conv``  — ``Conv2d`` (PyTorch → Lava: kernel flipped and transposed to (C_out, kW, kH, C_in),
+  (H, W) pairs reversed), ``SumPool2d`` (depthwise conv of ones), ``AvgPool2d`` (float only:
+  depthwise conv of 1/k²). Lava stores ``groups`` as int8, so groups ≥ 128 wrap and the conv
+  silently outputs zeros: such convs are regrouped block-diagonally (fewer, wider groups);
+- ``dense`` — ``Affine``/``Linear``; a flattened (C, H, W) map arrives in Lava's (W, H, C) order,
+  so the weight columns are permuted to that order (the same as ``transpose([2, 1, 0])`` + flatten);
+- ``neuron`` — ``LIF``/``IF`` (float: du = 1 (no current memory), dv = 1 − β, input gain g = a·r (β,
+  g from ``metadata["snnc"]`` when present), bias = g·b + a·v_leak) or ``LoihiLIF`` (fixed: its
+  integer fields); a preceding ``TimeGain`` becomes the neuron's per-step input gain.
+
+Synapse biases move into the neuron they feed (on Lava they are not delayed, design.md §3.4).
+``Flatten`` is a re-indexing only. Every synapse whose input is not a single binary spike train
+(graph input, a sum of several sources, or another synapse's graded output) gets
+``num_message_bits = 24`` (graded messages); otherwise Lava treats inputs as booleans.
+
+Refused before anything is built (``UnsupportedNodeError`` naming node and type): ASA, BatchNorm,
+MaxPool2d, CubaLIF, LI, Scale, nested graphs, recurrent edges, subtractive reset, v_reset ≠ 0,
+an output that is not a spiking layer, and in fixed point: non-integer weights, AvgPool2d, and
+weights Lava would change (outside 8 bits, or odd mantissas in a mixed-sign Dense, whose LSB Lava
+drops) unless ``clip_weights`` (then exactly Lava's clipped/truncated weights, with a warning and count).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import nir
+
+from snnc.backends.lava.layout import conv_output_chw, lava_conv_params, pair
+from snnc.compiler.fixed_point import dense_effective_weights
+from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, topological_order
+from snnc.compiler.ir.shapes import infer_shapes, shape_of
+from snnc.compiler.ir.verify import timegain_depth
+from snnc.errors import SnncError, UnsupportedNodeError
+
+SYNAPSES = ("Conv2d", "Affine", "Linear", "SumPool2d", "AvgPool2d")
+NEURONS = ("LIF", "IF", "LoihiLIF")
+PASS_THROUGH = ("Flatten", "TimeGain")
+HOSTED = SYNAPSES + NEURONS + PASS_THROUGH + ("Input", "Output")
+MAX_GROUPS = 127  # Lava's Conv keeps groups in an int8
+GRADED_BITS = 24
+WEIGHT_MIN, WEIGHT_MAX = -256, 255
+
+
+def refuse_unhosted(graph: nir.NIRGraph) -> None:
+    """UnsupportedNodeError for the first node Lava cannot host (before building anything)."""
+    for name, node in graph.nodes.items():
+        kind = node_kind(node)
+        if kind not in HOSTED:
+            hint = {"BatchNorm": " (run fold_batchnorm)", "ASA": " (run fuse_asa_gains)",
+                    "MaxPool2d": " (Lava has no max pooling)"}.get(kind, "")
+            raise UnsupportedNodeError(f"lava: node {name!r} has type {kind}, which the Lava backend cannot host{hint}; "
+                                       f"supported: {', '.join(HOSTED)}")
+    if back_edges(graph):
+        raise UnsupportedNodeError(f"lava: recurrent edges {sorted(back_edges(graph))} are not supported")
+
+
+def _regroup(w: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
+    """Block-diagonal weights with groups/m < 128 groups (m the smallest divisor that works)."""
+    if groups <= MAX_GROUPS:
+        return w, groups
+    m = next(m for m in range(2, groups + 1) if groups % m == 0 and groups // m <= MAX_GROUPS)
+    c_out, c_in_per = w.shape[0], w.shape[1]
+    out_per = c_out // groups
+    big = np.zeros((c_out, c_in_per * m) + w.shape[2:], w.dtype)
+    for o in range(c_out):
+        j = (o // out_per) % m
+        big[o, j * c_in_per:(j + 1) * c_in_per] = w[o]
+    return big, groups // m
+
+
+def _pool_weight(c: int, k: tuple[int, int], value: float) -> np.ndarray:
+    """Depthwise (groups = C) pooling kernel in PyTorch layout (C, 1, kH, kW)."""
+    return np.full((c, 1) + k, value, np.float64)
+
+
+def _check_fixed_weights(name: str, w: np.ndarray, dense: bool, clip: bool) -> np.ndarray:
+    """Integer weights Lava uses unchanged; else SnncError naming the layer, or (``clip``) a warning.
+
+    Dense: Lava's bit-accurate Dense clips by sign mode and drops the LSB of mixed-sign matrices
+    (:func:`snnc.compiler.fixed_point.dense_effective_weights`); Conv: 8-bit signed range.
+    """
+    if np.any(w != np.round(w)):
+        raise SnncError(f"lava: layer {name!r}: fixed-point weights must be integers (run quantize)")
+    w = np.round(w).astype(np.int64)
+    eff = dense_effective_weights(w) if dense else np.clip(w, WEIGHT_MIN, WEIGHT_MAX)
+    bad = (w < WEIGHT_MIN) | (w > WEIGHT_MAX)
+    changed = eff != w
+    n_bad, n_lsb = int(bad.sum()), int((changed & ~bad).sum())
+    if (n_bad or n_lsb) and not clip:
+        what = [f"{n_bad} weight(s) outside 8 bits" if n_bad else "",
+                f"{n_lsb} odd mixed-sign Dense weight(s) Lava would truncate" if n_lsb else ""]
+        raise SnncError(f"lava: layer {name!r}: {' and '.join(x for x in what if x)}; re-quantize or pass "
+                        "clip_weights=True (--clip-weights)")
+    if n_bad or n_lsb:
+        warnings.warn(f"lava: layer {name!r}: clipped {n_bad} weight(s) to 8 bits, truncated {n_lsb} LSB(s) as Lava does")
+    return eff
+
+
+def _neuron_params(name: str, node, meta: dict, dt: float, fixed: bool) -> dict:
+    kind = node_kind(node)
+    if kind == "LoihiLIF":
+        return {"du": int(node.du), "dv": int(node.dv), "vth": int(node.vth), "in_gain": 1.0,
+                "bias_mant": np.asarray(node.bias_mant, np.int64), "bias_exp": np.asarray(node.bias_exp, np.int64)}
+    if fixed:
+        raise SnncError(f"lava: node {name!r} ({kind}) in a fixed-point graph: run quantize (LoihiLIF) first")
+    if meta.get("reset", "zero") != "zero":
+        raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): Lava's LIF resets to zero; subtractive reset "
+                                   "is not supported")
+    if np.any(np.asarray(node.v_reset) != 0):
+        raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): v_reset must be 0 (Lava resets v to 0)")
+    nm = (node.metadata or {}).get("snnc") or {}
+    if kind == "IF":
+        beta, g, leak = np.float64(1.0), np.asarray(node.r, np.float64), 0.0
+    elif "beta" in nm and "gain" in nm:
+        beta, g = np.float64(np.float32(nm["beta"])), np.float64(np.float32(nm["gain"]))
+        leak = (dt / np.asarray(node.tau, np.float64)) * np.asarray(node.v_leak, np.float64)
+    else:
+        a = dt / np.asarray(node.tau, np.float64)
+        beta, g, leak = 1.0 - a, a * np.asarray(node.r, np.float64), a * np.asarray(node.v_leak, np.float64)
+    beta = np.asarray(beta, np.float64)
+    if beta.size > 1 and np.ptp(beta):
+        raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): per-neuron decays (Lava's dv is per population)")
+    g = np.asarray(g, np.float64)
+    if g.size > 1 and np.ptp(g):
+        raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): per-neuron input gains are not supported")
+    return {"du": 1.0, "dv": float(1.0 - beta.reshape(-1)[0]), "vth": np.asarray(node.v_threshold, np.float64),
+            "in_gain": float(g.reshape(-1)[0]), "bias_mant": np.asarray(leak, np.float64), "bias_exp": 0}
+
+
+def _to_lava(a, shape_chw) -> np.ndarray:
+    """A per-neuron array broadcast to (C, H, W) / (F,) and laid out as Lava's (W, H, C)."""
+    a = np.broadcast_to(np.asarray(a), tuple(shape_chw))
+    return np.ascontiguousarray(a.transpose(2, 1, 0) if a.ndim == 3 else a)
+
+
+def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
+    """The Lava spec of ``graph`` (module docstring); raises before anything is built."""
+    refuse_unhosted(graph)
+    g = infer_shapes(graph)
+    meta = (g.metadata or {}).get("snnc") or {}
+    kinds = {node_kind(n) for n in g.nodes.values()}
+    fixed = meta.get("numerics") == "fixed" or "LoihiLIF" in kinds
+    threshold = meta.get("threshold", ">")
+    if fixed and threshold != ">":
+        raise SnncError(f"lava: a fixed-point graph must use threshold '>' (Lava's v > vth), got {threshold!r}")
+    dt = float(meta.get("dt", 1e-3))
+    pred = predecessors(g)
+    order = topological_order(g)
+    inputs = [n for n in order if isinstance(g.nodes[n], nir.Input)]
+    outputs = [n for n in order if isinstance(g.nodes[n], nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise SnncError(f"lava: graph needs one Input and one Output, has {inputs} and {outputs}")
+    # a signal = list of terms (layer name or "input", the CHW shape of that layer's output, flattened?)
+    signal: dict[str, list[dict]] = {}
+    layers: list[dict] = []
+    by_name: dict[str, dict] = {}
+    T_gain = None
+
+    def summed(name: str) -> list[dict]:
+        return [t for p in pred[name] for t in signal[p]]
+
+    def graded(terms: list[dict]) -> bool:
+        return len(terms) != 1 or terms[0]["src"] == "input" or by_name[terms[0]["src"]]["kind"] != "neuron"
+
+    for name in order:
+        node, kind = g.nodes[name], node_kind(g.nodes[name])
+        if kind == "Input":
+            signal[name] = [{"src": "input", "shape": list(shape_of(g, name, "output")), "flat": False}]
+            continue
+        terms = summed(name)
+        if kind == "Output":
+            continue
+        if kind == "Flatten":
+            signal[name] = [{**t, "flat": True} if len(t["shape"]) == 3 else t for t in terms]
+            continue
+        if kind == "TimeGain":
+            gain = np.asarray(node.gain_mant if (fixed and np.asarray(node.gain_mant).size) else node.gain)
+            if fixed and not np.asarray(node.gain_mant).size:
+                raise SnncError(f"lava: TimeGain {name!r} in a fixed-point graph has no gain_mant (run quantize)")
+            T_gain = gain.shape[0]
+            info = {"node": name, "gain": gain, "shift": int(node.gain_shift), "depth": int(timegain_depth(g, name))}
+            if any("gain" in t for t in terms):
+                raise UnsupportedNodeError(f"lava: TimeGain {name!r} follows another TimeGain")
+            signal[name] = [{**t, "gain": info} for t in terms]  # one shared dict per TimeGain
+            continue
+        in_shape = shape_of(g, name, "input")
+        out_shape = shape_of(g, name, "output")
+        if any("gain" in t for t in terms) and kind not in NEURONS:
+            raise UnsupportedNodeError(f"lava: TimeGain before {name!r} ({kind}): a gain must feed a neuron directly")
+        if kind in NEURONS:
+            p = _neuron_params(name, node, meta, dt, fixed)
+            gains = {id(t.get("gain")): t.get("gain") for t in terms}
+            if len(gains) > 1:
+                raise UnsupportedNodeError(f"lava: neuron {name!r} receives currents with different TimeGains")
+            gain = next(iter(gains.values()))
+            bias = np.zeros(out_shape)
+            for t in terms:
+                if t["src"] != "input" and by_name[t["src"]]["kind"] != "neuron":
+                    bias = bias + np.asarray(by_name[t["src"]].pop("bias_chw", 0.0))
+            if np.any(bias):
+                if fixed:
+                    raise SnncError(f"lava: synapse bias into {name!r} in a fixed-point graph (quantize folds it)")
+                p["bias_mant"] = p["bias_mant"] + p["in_gain"] * bias
+            layer = {"name": name, "kind": "neuron", "source_kind": kind, "shape": list(out_shape),
+                     "sources": terms, "du": p["du"], "dv": p["dv"], "in_gain": p["in_gain"],
+                     "vth": _to_lava(p["vth"], out_shape), "bias_mant": _to_lava(p["bias_mant"], out_shape),
+                     "bias_exp": _to_lava(p["bias_exp"], out_shape), "gain": None, "gain_shift": 0, "depth": 0}
+            if gain is not None:
+                gl = np.asarray(gain["gain"])  # (T, *g), g broadcasting against (C, H, W): kept compact
+                gl = gl.reshape(gl.shape + (1,) * (1 + len(out_shape) - gl.ndim))
+                np.broadcast_shapes(gl.shape[1:], tuple(out_shape))
+                layer.update(gain=np.ascontiguousarray(gl.transpose(0, 3, 2, 1) if gl.ndim == 4 else gl),
+                             gain_shift=gain["shift"], depth=gain["depth"], gain_node=gain["node"])
+            for t in terms:
+                t.pop("gain", None)
+            layers.append(layer)
+            by_name[name] = layer
+            signal[name] = [{"src": name, "shape": list(out_shape), "flat": False}]
+            continue
+        # synapses
+        for t in terms:
+            if t["src"] != "input" and "bias_chw" in by_name[t["src"]] and np.any(by_name[t["src"]]["bias_chw"]):
+                raise UnsupportedNodeError(f"lava: synapse {t['src']!r} has a bias but feeds {name!r} ({kind}), "
+                                           "not a neuron; Lava keeps biases in neurons")
+        layer = {"name": name, "sources": terms, "shape": list(out_shape), "graded": graded(terms),
+                 "num_message_bits": GRADED_BITS if graded(terms) else 0}
+        if kind in ("Conv2d", "SumPool2d", "AvgPool2d"):
+            if kind == "Conv2d":
+                if isinstance(node.padding, str):
+                    raise UnsupportedNodeError(f"lava: Conv2d {name!r}: string padding {node.padding!r}")
+                w, stride, padding, dilation = np.asarray(node.weight, np.float64), node.stride, node.padding, node.dilation
+                groups = int(np.asarray(node.groups).reshape(-1)[0])
+                bias = np.asarray(node.bias if node.bias is not None else 0.0, np.float64)
+            else:
+                if fixed and kind == "AvgPool2d":
+                    raise SnncError(f"lava: AvgPool2d {name!r} has no fixed-point form (run fuse_pooling)")
+                k = pair(node.kernel_size)
+                w = _pool_weight(in_shape[0], k, 1.0 if kind == "SumPool2d" else 1.0 / (k[0] * k[1]))
+                stride, padding, dilation, groups, bias = node.stride, node.padding, 1, in_shape[0], 0.0
+            if fixed:
+                w = _check_fixed_weights(name, w, dense=False, clip=clip_weights)
+            w, groups = _regroup(w, groups)
+            if tuple(conv_output_chw(in_shape, w.shape, stride, padding, dilation)) != tuple(out_shape):
+                raise SnncError(f"lava: Conv {name!r}: output shape mismatch")
+            layer.update(kind="conv", **lava_conv_params(w, in_shape, stride, padding, dilation, groups))
+            layer["bias_chw"] = np.broadcast_to(np.asarray(bias).reshape(-1, 1, 1) if np.ndim(bias) else bias,
+                                                tuple(out_shape)).copy()
+        else:  # Affine / Linear
+            w = np.asarray(node.weight, np.float64)
+            if fixed:
+                w = _check_fixed_weights(name, w, dense=True, clip=clip_weights)
+            flat = [t for t in terms if t["flat"]]
+            if flat:
+                c, h, wd = flat[0]["shape"]
+                perm = np.arange(c * h * wd).reshape(c, h, wd).transpose(2, 1, 0).reshape(-1)
+                w = w[:, perm]  # column j of the Lava (W, H, C)-ordered input = CHW column perm[j]
+                if len(flat) != len(terms):
+                    raise UnsupportedNodeError(f"lava: {name!r} sums flattened and unflattened inputs")
+            bias = np.asarray(node.bias, np.float64) if kind == "Affine" and node.bias is not None else np.zeros(1)
+            layer.update(kind="dense", weight=np.ascontiguousarray(w), bias_chw=np.broadcast_to(bias, tuple(out_shape)).copy())
+        layers.append(layer)
+        by_name[name] = layer
+        signal[name] = [{"src": name, "shape": list(out_shape), "flat": False}]
+    out_terms = summed(outputs[0])
+    if len(out_terms) != 1 or out_terms[0]["src"] == "input" or by_name[out_terms[0]["src"]]["kind"] != "neuron":
+        raise UnsupportedNodeError("lava: the graph output must be one spiking layer (Lava streams spikes)")
+    for layer in layers:
+        b = layer.pop("bias_chw", None)
+        if b is not None and np.any(b):
+            raise UnsupportedNodeError(f"lava: synapse {layer['name']!r} has a bias but feeds no neuron")
+    pad = _max_synapse_chain(layers, by_name)
+    return {"format": "snnc-lava", "version": 1, "fixed": bool(fixed), "threshold": threshold,
+            "input": {"name": inputs[0], "shape": list(shape_of(g, inputs[0], "output"))},
+            "output": {"src": out_terms[0]["src"], "shape": list(shape_of(g, outputs[0], "input"))},
+            "pad": pad, "T_gain": T_gain, "layers": layers}
+
+
+def _max_synapse_chain(layers: list[dict], by_name: dict) -> int:
+    """Longest run of consecutive synapses (no neuron between): the idle steps between windows."""
+    chain: dict[str, int] = {}
+    for layer in layers:
+        if layer["kind"] == "neuron":
+            chain[layer["name"]] = 0
+            continue
+        prev = [chain[t["src"]] for t in layer["sources"] if t["src"] != "input"]
+        chain[layer["name"]] = 1 + max(prev, default=0)
+    return max(chain.values(), default=1) or 1

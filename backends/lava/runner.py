@@ -1,0 +1,109 @@
+"""Run a Lava spec on a batch and stream every spiking layer out, one ``receive()`` per step.
+
+The N samples run back to back in **one** Lava run of N·(T + pad) steps (see
+:mod:`.lavaprocs.neuron`: windows reset the neurons and flush the synapse buffers), started with
+``blocking=False`` while the host drains the Extractors step by step. Results are converted to
+snnc's layout: spikes [N, T, *shape] per spiking node (C, H, W order), the graph output, and
+voltages (v after the reset; integers in fixed point) when asked.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from snnc.backends.lava import compat
+from snnc.backends.lava.layout import chw_to_lava, frames_to_lava
+from snnc.backends.result import SimResult
+from snnc.errors import SnncError
+
+
+def check_input(spec: dict, x) -> np.ndarray:
+    """x as float64 [N, T, *in_shape]; one-line SnncError for a wrong shape or values."""
+    x = np.asarray(x)
+    in_shape = tuple(spec["input"]["shape"])
+    if x.dtype.kind not in "biuf":
+        raise SnncError(f"input: dtype {x.dtype} is not numeric")
+    if x.ndim != 2 + len(in_shape) or tuple(x.shape[2:]) != in_shape or x.shape[0] < 1 or x.shape[1] < 1:
+        raise SnncError(f"input: expected shape [N, T, {', '.join(map(str, in_shape))}], got {list(x.shape)}")
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        raise SnncError("input: contains NaN or infinite values")
+    if spec["fixed"] and np.any(x != np.round(x)):
+        raise SnncError("input: a fixed-point Lava run needs integer inputs (spikes or event counts)")
+    if spec.get("T_gain") is not None and x.shape[1] > spec["T_gain"]:
+        raise SnncError(f"input: T = {x.shape[1]} exceeds the TimeGain length {spec['T_gain']}")
+    return x
+
+
+def execute(spec: dict, x, *, record_voltage: bool = False, buffer: int = 64) -> SimResult:
+    """Build, run and read back ``spec`` on x [N, T, *in_shape] (module docstring)."""
+    x = check_input(spec, x)
+    compat.install()
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.io.extractor import Extractor, PyLoihiExtractorModel
+
+    from snnc.backends.lava.lavaprocs.neuron import PySnncNeuronFixed, PySnncNeuronFloat, SnncNeuron
+
+    from snnc.backends.lava.emit import build
+
+    N, T = x.shape[:2]
+    pad = int(spec["pad"])
+    frames = np.zeros((N, T + pad) + x.shape[2:])
+    frames[:, :T] = x
+    frames = frames.reshape((N * (T + pad),) + x.shape[2:])
+    t0 = time.perf_counter()
+    net = build(spec, frames_to_lava(frames), T, record_voltage=record_voltage, buffer=buffer)
+    steps = N * (T + pad)
+    cfg = Loihi2SimCfg(select_tag="fixed_pt" if spec["fixed"] else "floating_pt",
+                       exception_proc_model_map={Extractor: PyLoihiExtractorModel,
+                                                 SnncNeuron: PySnncNeuronFixed if spec["fixed"] else PySnncNeuronFloat})
+    names = list(net.extractors)
+    sizes = {n: int(np.prod(chw_to_lava(_layer(spec, n)["shape"]))) for n in names}
+    rec = {n: np.zeros((steps, (2 if record_voltage else 1) * sizes[n])) for n in names}
+    net.anchor.run(condition=RunSteps(num_steps=steps, blocking=False), run_cfg=cfg)
+    try:
+        t1 = time.perf_counter()
+        for k in range(steps):
+            for n in names:
+                rec[n][k] = net.extractors[n].receive()
+        net.anchor.wait()
+        t2 = time.perf_counter()
+    finally:
+        net.anchor.stop()
+    spikes, volts = {}, {}
+    for n in names:
+        shape = tuple(_layer(spec, n)["shape"])
+        r = rec[n].reshape(N, T + pad, -1)[:, :T]
+        spikes[n] = _to_chw(r[..., :sizes[n]], N, T, shape).astype(np.float32)
+        if record_voltage:
+            v = _to_chw(r[..., sizes[n]:], N, T, shape)
+            volts[n] = np.round(v).astype(np.int64) if spec["fixed"] else v.astype(np.float32)
+    out = spikes[spec["output"]["src"]].reshape((N, T) + tuple(spec["output"]["shape"]))
+    return SimResult(spikes=spikes, output=out, voltages=volts, timing="lava",
+                     numerics="fixed" if spec["fixed"] else "float",
+                     extras={"threshold": spec["threshold"], "backend": "lava", "steps": steps, "pad": pad,
+                             "build_seconds": t1 - t0, "run_seconds": t2 - t1,
+                             "processes": 1 + len(spec["layers"]) + len(names)})
+
+
+def _layer(spec: dict, name: str) -> dict:
+    return next(layer for layer in spec["layers"] if layer["name"] == name)
+
+
+def _to_chw(flat: np.ndarray, N: int, T: int, shape: tuple[int, ...]) -> np.ndarray:
+    """[N, T, prod] in Lava order -> [N, T, *shape] in snnc (C, H, W) order."""
+    a = flat.reshape((N, T) + chw_to_lava(shape))
+    return a.transpose(0, 1, 4, 3, 2) if len(shape) == 3 else a
+
+
+def run(graph, x, *, timing: str = "lava", record_voltage: bool = False, clip_weights: bool = False,
+        buffer: int = 64) -> SimResult:
+    """Backend entry point (design.md §5): lower ``graph`` and execute it; ``timing`` must be "lava"."""
+    if timing != "lava":
+        raise SnncError(f"--timing: the Lava backend runs with Lava's timing only ('lava'), got {timing!r}")
+    from snnc.backends.lava.lower import lower
+
+    return execute(lower(graph, clip_weights=clip_weights), x, record_voltage=record_voltage, buffer=buffer)

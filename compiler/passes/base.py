@@ -1,0 +1,88 @@
+"""Pass infrastructure: a pass is a named function ``graph -> (new graph, PassRecord)``.
+
+Contract (docs/design.md; style.md A3/A6):
+
+* the input graph is never mutated (a pass starts from :func:`copy_graph` and rewrites the copy);
+* the module docstring of every pass states its algebra; the pure NumPy maths lives in functions
+  apart from the graph surgery;
+* the :class:`PassRecord` says which nodes changed and the numeric deltas (``max |Δw|``, clipped
+  weights, calibrated gain ranges, ...), so reports can be generated from records alone.
+
+Passes register themselves with :func:`register_pass` under a ``verb_object`` name; pipelines refer
+to them by name (:mod:`snnc.compiler.pipeline`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import nir
+
+from snnc.errors import SnncError
+
+PassFn = Callable[..., "tuple[nir.NIRGraph, PassRecord]"]
+
+
+@dataclass
+class PassRecord:
+    """What one pass did: ``changed`` node names (in the output graph), removed/added nodes,
+    numeric ``deltas`` (name -> float or per-layer dict), ``warnings`` and free-form ``details``."""
+
+    name: str
+    summary: str = ""
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    deltas: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.changed or self.removed or self.added)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (NumPy scalars converted)."""
+        return jsonable({
+            "name": self.name, "summary": self.summary, "modified": self.modified, "changed": self.changed,
+            "removed": self.removed, "added": self.added, "deltas": self.deltas, "warnings": self.warnings,
+            "details": self.details, "seconds": round(self.seconds, 4),
+        })
+
+
+def jsonable(v: Any) -> Any:
+    import numpy as np
+
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return jsonable(v.tolist())
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+#: pass name -> function; filled by :func:`register_pass` when the pass modules are imported.
+PASSES: dict[str, PassFn] = {}
+
+
+def register_pass(fn: PassFn) -> PassFn:
+    """Decorator: register ``fn`` under its ``__name__`` (duplicates are a programming error)."""
+    name = fn.__name__
+    if name in PASSES and PASSES[name] is not fn:
+        raise ValueError(f"pass {name!r} is already registered")
+    PASSES[name] = fn
+    return fn
+
+
+class PassError(SnncError):
+    """Raised by a pass that refuses a graph; the pipeline re-raises it as a one-line SnncError
+    naming the pass and its predecessors."""

@@ -1,0 +1,125 @@
+r"""``fuse_asa_gains``: replace every ASA node by a calibrated :class:`TimeGain`.
+
+ASA multiplies the layer's input current by a data-dependent factor (asa-snn.md §2.2)
+
+.. math:: y[t,c,h,w] = x[t,c,h,w]\,f[t,c,h,w], \qquad f = I[t,c]\,A_1[h,w] + (1 - I[t,c])\,A_2[h,w]
+
+which no neuromorphic chip and no standard NIR node can compute (non-causal in time, §2.5). The
+pass freezes it to its mean over calibration samples, at a chosen granularity:
+
+.. math::
+
+    g_{tchw} = \mathbb{E}_n f_n[t,c,h,w], \quad g_{tc} = \mathrm{mean}_{hw}\, g_{tchw},
+    \quad g_t = \mathrm{mean}_{chw}\, g_{tchw}
+
+(shapes (T, C, H, W), (T, C, 1, 1), (T, 1, 1, 1)); then y[t] = g[t] ⊙ x[t]. Granularity ``c``,
+g_c = mean_{thw} g_tchw repeated over t (shape (T, C, 1, 1), equal rows), is time-constant, so
+``fold_static_gains`` folds it exactly into the synapse (standard NIR, no gain hardware). x includes the
+synapse bias, so the gain scales the bias too (TimeGain docstring).
+
+Calibration order: ASA layers are fused one at a time in topological order, and layer ℓ is
+calibrated on the graph in which the earlier layers are **already fused** (its input currents are
+those the deployed network will produce), each factor computed with the exact float32
+``snnc.models.asa.asa_factor`` on the currents given by the reference simulator
+(:mod:`snnc.compiler.passes.probe`). ``upstream="exact"`` instead calibrates every layer on the
+original graph (earlier ASA layers exact).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+import nir
+
+from snnc.compiler.ir import nodes as ext
+from snnc.compiler.ir.graph_utils import copy_graph, node_kind, topological_order
+from snnc.compiler.passes.base import PassError, PassRecord, register_pass
+from snnc.compiler.passes.probe import probe_batches
+
+GRANULARITIES = ("t", "tc", "tchw", "c")
+#: chosen from the measurement in docs/_fragments/passes.md (bench/asa_gain_granularity.py).
+DEFAULT_GRANULARITY = "tc"
+
+
+def reduce_gain(mean_tchw: np.ndarray, granularity: str) -> np.ndarray:
+    """The gain (T, C, H, W) / (T, C, 1, 1) / (T, 1, 1, 1) / time-constant (T, C, 1, 1) from the mean
+    factor (T, C, H, W), for granularity tchw / tc / t / c."""
+    if granularity == "tchw":
+        return mean_tchw.copy()
+    if granularity == "tc":
+        return mean_tchw.mean(axis=(2, 3), keepdims=True)
+    if granularity == "t":
+        return mean_tchw.mean(axis=(1, 2, 3), keepdims=True)
+    if granularity == "c":
+        per_c = mean_tchw.mean(axis=(0, 2, 3), keepdims=True)
+        return np.repeat(per_c, mean_tchw.shape[0], axis=0)
+    raise PassError(f"--gain-granularity: unknown granularity {granularity!r}; "
+                    f"choose one of {', '.join(GRANULARITIES)}")
+
+
+def asa_factor_of(node: ext.ASA, x: np.ndarray) -> np.ndarray:
+    """The exact ASA factor f (float32, x's shape) of node ``node`` for currents x [N, T, C, H, W]."""
+    import torch
+
+    from snnc.models.asa import asa_factor
+
+    fc2 = None if np.asarray(node.fc2).size == 0 else node.fc2
+    with torch.no_grad():
+        f = asa_factor(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), node.alpha, node.gamma, node.fc1,
+                       fc2, node.conv1, node.conv2, lam=node.lam)
+    return f.numpy()
+
+
+def mean_factor(node: ext.ASA, batches: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, standard deviation) over samples of the ASA factor, each (T, C, H, W) float64, from
+    batches of currents [n, T, C, H, W]."""
+    total = total_sq = None
+    n = 0
+    for currents in batches:
+        f = asa_factor_of(node, currents).astype(np.float64)
+        total = f.sum(axis=0) if total is None else total + f.sum(axis=0)
+        total_sq = (f * f).sum(axis=0) if total_sq is None else total_sq + (f * f).sum(axis=0)
+        n += len(f)
+    mean = total / n
+    return mean, np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0))
+
+
+@register_pass
+def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None,
+                   granularity: str = DEFAULT_GRANULARITY, upstream: str = "fused",
+                   progress: Callable[[str, int, int], None] | None = None) -> tuple[nir.NIRGraph, PassRecord]:
+    """Replace each ASA node by a TimeGain calibrated on frames ``calibration`` [N, T, *input shape]."""
+    start = time.perf_counter()
+    reduce_gain(np.ones((1, 1, 1, 1)), granularity)  # validates the name
+    if upstream not in ("fused", "exact"):
+        raise PassError(f"fuse_asa_gains: upstream must be 'fused' or 'exact', got {upstream!r}")
+    g = copy_graph(graph)
+    rec = PassRecord("fuse_asa_gains")
+    asa_nodes = [n for n in topological_order(g) if node_kind(g.nodes[n]) == "ASA"]
+    if not asa_nodes:
+        rec.summary = "no ASA node"
+        return g, rec
+    if calibration is None or len(calibration) == 0:
+        raise PassError("fuse_asa_gains: needs calibration frames (--calibrate N with N >= 1)")
+    reference = copy_graph(graph)
+    for name in asa_nodes:
+        node = g.nodes[name]
+        source = g if upstream == "fused" else reference
+        report = None if progress is None else (lambda done, _n=name: progress(_n, done, len(calibration)))
+        mean, std = mean_factor(node, probe_batches(source, name, calibration, progress=report))
+        gain = reduce_gain(mean, granularity).astype(np.float32)
+        meta = dict(node.metadata or {})
+        meta["snnc"] = {**meta.get("snnc", {}), "fused_from": "ASA", "granularity": granularity,
+                        "calibration_samples": int(len(calibration)), "upstream": upstream}
+        g.nodes[name] = ext.TimeGain(gain=gain, shape=node.shape, metadata=meta)
+        rec.changed.append(name)
+        rec.deltas[name] = {"gain_min": float(gain.min()), "gain_max": float(gain.max()),
+                            "gain_mean": float(gain.mean()), "factor_std_over_samples": float(std.mean()),
+                            "gain_shape": list(gain.shape)}
+    rec.details = {"granularity": granularity, "calibration_samples": int(len(calibration)), "upstream": upstream}
+    rec.summary = (f"{len(rec.changed)} ASA node(s) -> TimeGain ({granularity}, calibrated on "
+                   f"{len(calibration)} samples, upstream {upstream})")
+    rec.seconds = time.perf_counter() - start
+    return g, rec

@@ -1,0 +1,240 @@
+r"""``quantize``: float graph -> Loihi 2 fixed point, exactly Lava 0.10.0's ``fixed_pt`` models.
+
+The integer encoders are those of :mod:`snnc.compiler.fixed_point` (shared with the simulators).
+Per spiking population ℓ fed by synapses W (optionally through a TimeGain G), with float LIF
+v_t = β v'_{t−1} + g·I_t, threshold θ, and a per-layer scale s (membrane unit 1/(64 s)):
+
+.. math::
+
+    W_{int} = 2\,\mathrm{round}(g s W / 2) \in [-256, 254]
+    \quad(\text{8-bit signed, even: Lava's mixed-sign Dense drops the LSB})
+
+    du = 4095\ (\text{no current memory}), \quad dv = \mathrm{round}((1-β)\,4096), \quad vth = \mathrm{round}(θ s)
+
+    bias\_mant = \mathrm{round}(g s b \bar G), \quad bias\_exp = 6,
+
+    G \to gain\_mant = \mathrm{round}(G\,2^{k}),\ gain\_shift = k
+
+so that Lava's integer state (u = a_in << 6, v = v·(4096 − dv) >> 12 + u + bias_mant << 6,
+spike v > vth << 6) tracks 64·s times the float membrane. The bias lives in the neuron (Lava), so a
+time-varying gain G_t cannot scale it per step: it is scaled by the mean gain Ḡ over t (per
+neuron); the record reports max |b (G_t − Ḡ)|.
+
+Scale choice (per population, all its synapses share it): the largest s with no weight clipping
+(|g s W| ≤ 254), ``bias_mant`` within 13 bits, vth ≤ 131071 and, on calibration data, 24-bit
+headroom with a factor 2 margin: 64 s max|W x| < 2^23 (u wraps) and 64 s V < 2^23 with
+V = max|I|/(1 − β) + θ (v saturates). ``weight_scale`` forces s (netx uses 64); weights that then
+overflow fail the pass naming the layer unless ``clip_weights`` (then they clip, with a warning and a
+count). With ``clip_weights`` and no forced scale, s is set by the 99.9th percentile of |W| instead
+of the maximum.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import nir
+
+from snnc.compiler.ir import nodes as ext
+from snnc.compiler.ir.graph_utils import copy_graph, node_kind, predecessors, successors
+from snnc.compiler.ir.shapes import infer_shapes, shape_of
+from snnc.compiler.passes.base import PassError, PassRecord, register_pass
+from snnc.compiler.fixed_point import (
+    BIAS_EXP_DEFAULT,
+    BIAS_MANT_MAX,
+    BIAS_MANT_MIN,
+    UV_MAX,
+    VTH_MAX,
+    W_MAX,
+    bias_to_mant,
+    decay_to_int,
+    encode_gain,
+    vth_to_int,
+    weights_to_int,
+)
+from snnc.compiler.passes.probe import probe_batches
+
+STATE_MAX = UV_MAX - 1  # u, v are 24-bit signed
+HEADROOM_MARGIN = 2.0
+SYNAPSES = ("Conv2d", "Affine", "Linear")
+
+
+def _lif_params(name: str, node: nir.NIRNode, dt: float) -> tuple[float, float, np.ndarray]:
+    """(β, g, θ per neuron) of a float LIF node (metadata first, else from tau and r)."""
+    if node_kind(node) != "LIF":
+        raise PassError(f"quantize: node {name!r} ({node_kind(node)}) cannot be quantized; only LIF is supported")
+    if np.any(np.asarray(node.v_reset) != 0) or np.any(np.asarray(node.v_leak) != 0):
+        raise PassError(f"quantize: LIF {name!r} needs v_reset = 0 and v_leak = 0 (Loihi resets to 0, no leak input)")
+    meta = (node.metadata or {}).get("snnc") or {}
+    if "beta" in meta:
+        beta, gain = float(meta["beta"]), float(meta["gain"])
+    else:
+        tau, r = np.asarray(node.tau, np.float64), np.asarray(node.r, np.float64)
+        if np.ptp(tau) or np.ptp(r):
+            raise PassError(f"quantize: LIF {name!r} has per-neuron time constants; Loihi's du/dv are per population")
+        a = dt / float(tau.flat[0])
+        beta, gain = 1.0 - a, a * float(r.flat[0])
+    return beta, gain, np.asarray(node.v_threshold, np.float64)
+
+
+def _inputs(g: nir.NIRGraph, neuron: str) -> tuple[list[str], str | None]:
+    """(synapse names, TimeGain name or None) feeding ``neuron``; PassError for anything else."""
+    pred = predecessors(g)
+    succ = successors(g)
+    tg = None
+    sources = pred[neuron]
+    if len(sources) == 1 and node_kind(g.nodes[sources[0]]) == "TimeGain":
+        tg = sources[0]
+        sources = pred[tg]
+    for s in sources:
+        if node_kind(g.nodes[s]) not in SYNAPSES:
+            raise PassError(f"quantize: {neuron!r} receives {s!r} ({node_kind(g.nodes[s])}); Loihi neurons take "
+                            "synapses (Conv2d/Affine), optionally through one TimeGain")
+        if len(succ[s]) != 1:
+            raise PassError(f"quantize: synapse {s!r} feeds several nodes; it needs one target population")
+    return sources, tg
+
+
+def _headroom_limit(g, neuron, syns, tg, calibration, beta, lif_gain, theta) -> tuple[float, dict]:
+    """Largest scale allowed by 24-bit state on calibration data (inf without data)."""
+    if calibration is None or len(calibration) == 0:
+        return float("inf"), {}
+    bias = sum(np.asarray(g.nodes[s].bias, np.float64) if node_kind(g.nodes[s]) != "Linear" else 0.0 for s in syns)
+
+    def max_abs(name: str, minus_bias: bool) -> float:
+        top = 0.0
+        for z in probe_batches(g, name, calibration):
+            if minus_bias and np.ndim(bias):
+                z = z - np.reshape(bias, (1, 1, -1) + (1,) * (z.ndim - 3))
+            top = max(top, float(np.max(np.abs(z))))
+        return top
+
+    i_max = max_abs(neuron, minus_bias=False)  # I = G (W x + b): what the LIF integrates (before g)
+    wx = max_abs(tg if tg is not None else neuron, minus_bias=True) * abs(lif_gain)  # |W x|, the synaptic a_in
+    v = i_max * abs(lif_gain) / max(1.0 - beta, 1e-6) + float(np.max(theta))
+    limit = STATE_MAX / (64.0 * HEADROOM_MARGIN * max(wx, v, 1e-12))
+    return limit, {"max_abs_wx": wx, "v_bound": v}
+
+
+def _mean_gain(tg_node, shape) -> np.ndarray:
+    if tg_node is None:
+        return np.ones(shape)
+    return np.broadcast_to(np.asarray(tg_node.gain, np.float64).mean(axis=0), shape)
+
+
+@register_pass
+def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip_weights: bool = False,
+             weight_scale: float | None = None) -> tuple[nir.NIRGraph, PassRecord]:
+    """Float LIF/synapse/TimeGain graph -> LoihiLIF, integer weights, fixed gains (module docstring)."""
+    start = time.perf_counter()
+    typed = infer_shapes(graph)
+    for name, node in typed.nodes.items():
+        kind = node_kind(node)
+        if kind in ("ASA", "BatchNorm"):
+            raise PassError(f"quantize: node {name!r} ({kind}) must be removed first "
+                            f"({'fuse_asa_gains' if kind == 'ASA' else 'fold_batchnorm'})")
+        if kind in ("IF", "CubaLIF", "LI"):
+            raise PassError(f"quantize: node {name!r} ({kind}) has no fixed-point mapping yet (only LIF)")
+    if ((graph.metadata or {}).get("snnc") or {}).get("numerics") == "fixed":
+        raise PassError("quantize: the graph is already fixed point")
+    g = copy_graph(typed)
+    rec = PassRecord("quantize")
+    dt = float(((graph.metadata or {}).get("snnc") or {}).get("dt", 1e-3))
+    for neuron in sorted(n for n, node in typed.nodes.items() if node_kind(node) == "LIF"):
+        node = typed.nodes[neuron]
+        beta, lif_gain, theta = _lif_params(neuron, node, dt)
+        syns, tg = _inputs(typed, neuron)
+        shape = shape_of(typed, neuron, "input")
+        weights = [np.asarray(typed.nodes[s].weight, np.float64) * lif_gain for s in syns]
+        wall = np.concatenate([w.ravel() for w in weights])
+        wabs = np.abs(wall)
+        g_mean = _mean_gain(typed.nodes[tg] if tg else None, shape)
+        bias = np.zeros(shape)
+        for s in syns:
+            if node_kind(typed.nodes[s]) != "Linear":
+                b = np.asarray(typed.nodes[s].bias, np.float64) * lif_gain
+                bias = bias + b.reshape(b.shape + (1,) * (len(shape) - 1))
+        bias_eff = bias * g_mean
+        if np.ptp(theta):
+            raise PassError(f"quantize: LIF {neuron!r} has per-neuron thresholds; Loihi's vth is per population")
+        headroom, probe_info = _headroom_limit(typed, neuron, syns, tg, calibration, beta, lif_gain, theta)
+        if weight_scale is not None:
+            scale = float(weight_scale)
+        else:
+            ref = float(np.percentile(wabs, 99.9)) if clip_weights else float(wabs.max())
+            limits = [W_MAX / max(ref, 1e-12), VTH_MAX / max(float(theta.max()), 1e-12), headroom]
+            if np.any(bias_eff):
+                limits.append(BIAS_MANT_MAX / float(np.max(np.abs(bias_eff))))
+            scale = min(limits)
+        clipped_total, max_dw = 0, 0.0
+        for s, w in zip(syns, weights):
+            w_int, clipped = weights_to_int(w, scale, clip=clip_weights)
+            if clipped and not clip_weights:
+                raise PassError(f"quantize: layer {s!r}: {clipped} weight(s) overflow 8 bits at scale {scale:g} "
+                                "(max |w|·scale > 254); use --clip-weights to clip them")
+            if clipped:
+                rec.warnings.append(f"{s}: clipped {clipped} weight(s) to 8 bits")
+            clipped_total += clipped
+            max_dw = max(max_dw, float(np.max(np.abs(w_int / scale - w))))
+            old = typed.nodes[s]
+            meta = dict(old.metadata or {})
+            meta["snnc"] = {**meta.get("snnc", {}), "scale": float(scale), "weight_bits": 8, "lif_gain": lif_gain}
+            bias0 = np.zeros(w_int.shape[0], np.float32)
+            if isinstance(old, nir.Conv2d):
+                g.nodes[s] = nir.Conv2d(input_shape=old.input_shape, weight=w_int.astype(np.float32), stride=old.stride,
+                                        padding=old.padding, dilation=old.dilation, groups=old.groups, bias=bias0,
+                                        metadata=meta)
+            else:
+                g.nodes[s] = nir.Affine(weight=w_int.astype(np.float32), bias=bias0, metadata=meta)
+            rec.changed.append(s)
+        mant = np.round(bias_eff * scale)
+        bias_clipped = int(np.sum((mant > BIAS_MANT_MAX) | (mant < BIAS_MANT_MIN)))
+        if bias_clipped and not clip_weights:
+            raise PassError(f"quantize: layer {neuron!r}: {bias_clipped} bias(es) overflow 13 bits at scale {scale:g}; "
+                            "use --clip-weights to clip them")
+        if bias_clipped:
+            rec.warnings.append(f"{neuron}: clipped {bias_clipped} bias mantissa(s) to 13 bits")
+            bias_mant = np.clip(mant, BIAS_MANT_MIN, BIAS_MANT_MAX).astype(np.int64)
+            bias_exp = np.full(bias_mant.shape, BIAS_EXP_DEFAULT, np.int64)
+        else:
+            bias_mant, bias_exp = bias_to_mant(bias_eff, scale, BIAS_EXP_DEFAULT)
+        try:
+            vth = vth_to_int(float(theta.flat[0]), scale)
+        except ValueError as e:
+            raise PassError(f"quantize: layer {neuron!r}: {e}") from None
+        dv = decay_to_int(beta)
+        meta = {**dict(node.metadata or {}), "snnc": {"scale": float(scale), "beta": beta, "gain": lif_gain,
+                                                      "v_th": float(theta.flat[0])}}
+        g.nodes[neuron] = ext.LoihiLIF(du=4095, dv=dv, vth=vth, bias_mant=bias_mant, bias_exp=bias_exp,
+                                       shape=np.array(shape), source="LIF", metadata=meta)
+        rec.changed.append(neuron)
+        info = {"synapses": syns, "scale": scale, "vth": vth, "dv": dv, "beta_effective": (4096 - dv) / 4096,
+                "weights_clipped": clipped_total, "bias_clipped": bias_clipped, "max_abs_dw": max_dw,
+                "weight_levels_used": int(np.unique(np.round(wall * scale / 2)).size),
+                **probe_info}
+        if probe_info:
+            info["a_in_max"] = float(probe_info["max_abs_wx"] * scale)  # largest synaptic message |W_int x|
+            info["headroom_bits"] = float(np.log2(STATE_MAX / (64.0 * scale * max(probe_info["max_abs_wx"],
+                                                                                 probe_info["v_bound"], 1e-12))))
+        if tg is not None:
+            gn = typed.nodes[tg]
+            mant, shift = encode_gain(gn.gain)
+            g.nodes[tg] = ext.TimeGain(gain=gn.gain, gain_mant=mant, gain_shift=shift, shape=gn.shape,
+                                       metadata=dict(gn.metadata or {}))
+            rec.changed.append(tg)
+            info["gain_shift"] = shift
+            info["max_abs_dgain"] = float(np.max(np.abs(mant / 2.0**shift - gn.gain)))
+            dgain = np.asarray(gn.gain, np.float64) - g_mean[None]
+            info["bias_gain_error"] = float(np.max(np.abs(bias[None] * dgain))) if np.any(bias) else 0.0
+        rec.deltas[neuron] = info
+    meta = dict(g.metadata or {})
+    meta["snnc"] = {**meta.get("snnc", {}), "numerics": "fixed", "threshold": ">"}
+    g.metadata = meta
+    clipped = sum(d["weights_clipped"] for d in rec.deltas.values())
+    headroom = min((d["headroom_bits"] for d in rec.deltas.values() if "headroom_bits" in d), default=None)
+    rec.summary = (f"{len(rec.deltas)} population(s) -> LoihiLIF; 8-bit even weights; {clipped} weight(s) clipped; "
+                   + (f"min 24-bit headroom {headroom:.1f} bits on calibration data" if headroom is not None
+                      else "headroom not measured (no calibration data)"))
+    rec.seconds = time.perf_counter() - start
+    return g, rec

@@ -1,0 +1,108 @@
+"""Pipelines: explicit ordered pass lists per target, run with ``verify`` after every pass.
+
+``PIPELINES[target]`` is the full list; :func:`select_passes` drops the passes the options switch
+off (``fuse_asa_gains`` with ``asa_mode="exact"``, ``quantize`` without fixed point). A failing pass
+or a graph that fails :func:`verify` after a pass is reported as one line naming the pass and the
+passes that ran before it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any, Callable
+
+import nir
+
+from snnc.compiler.ir.graph_utils import copy_graph
+from snnc.compiler.ir.verify import verify
+from snnc.compiler.passes import PASSES, PassRecord
+from snnc.errors import SnncError
+
+PIPELINES: dict[str, list[str]] = {
+    "cpu": ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
+    "lava": ["fold_batchnorm", "fuse_pooling", "lower_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
+    "nir": ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "fold_lif_r"],
+    "onnx": ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
+}
+TARGETS: tuple[str, ...] = tuple(PIPELINES)
+
+
+class PipelineError(SnncError):
+    """A pass failed or left an invalid graph; the message names the pass and its predecessors."""
+
+
+def select_passes(target: str, *, asa_mode: str = "fused", fixed_point: bool = False) -> list[str]:
+    """The passes of ``PIPELINES[target]`` that the options keep, in order."""
+    if target not in PIPELINES:
+        raise SnncError(f"--target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    names = list(PIPELINES[target])
+    if fixed_point and "quantize" not in names:
+        raise SnncError(f"--fixed-point: target {target!r} has no fixed-point form (standard NIR has no Loihi neuron)")
+    if asa_mode == "exact":
+        names.remove("fuse_asa_gains")
+        names.remove("fold_static_gains")
+    if not fixed_point and "quantize" in names:
+        names.remove("quantize")
+    return names
+
+
+def parse_pass_list(text: str) -> list[str]:
+    """``"a,b,c"`` -> ["a", "b", "c"], each a registered pass (SnncError naming the unknown one)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for n in names:
+        if n not in PASSES:
+            raise SnncError(f"--passes: unknown pass {n!r}; known passes: {', '.join(sorted(PASSES))}")
+    if not names:
+        raise SnncError("--passes: empty pass list")
+    return names
+
+
+def _kwargs_for(fn: Callable, options: dict[str, Any]) -> dict[str, Any]:
+    params = inspect.signature(fn).parameters
+    return {k: v for k, v in options.items() if k in params and params[k].kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _where(name: str, done: list[str]) -> str:
+    before = ", ".join(done) if done else "none"
+    return f"pass {name!r} (after: {before})"
+
+
+def run_pipeline(graph: nir.NIRGraph, names: list[str], options: dict[str, Any] | None = None,
+                 on_pass: Callable[[str], None] | None = None) -> tuple[nir.NIRGraph, list[PassRecord]]:
+    """Run passes ``names`` in order; ``verify`` the input and every intermediate graph.
+
+    Each pass receives the keyword-only options of its signature found in ``options``. Returns the
+    final graph and one :class:`PassRecord` per pass.
+    """
+    options = dict(options or {})
+    try:
+        verify(graph)
+    except SnncError as e:
+        raise PipelineError(f"input graph: {e}") from None
+    records: list[PassRecord] = []
+    done: list[str] = []
+    for name in names:
+        if name not in PASSES:
+            raise PipelineError(f"unknown pass {name!r}; known passes: {', '.join(sorted(PASSES))}")
+        if on_pass is not None:
+            on_pass(name)
+        fn = PASSES[name]
+        t0 = time.perf_counter()
+        try:
+            graph, record = fn(graph, **_kwargs_for(fn, options))
+        except SnncError as e:
+            raise PipelineError(f"{_where(name, done)} failed: {e}") from None
+        record.seconds = time.perf_counter() - t0
+        try:
+            verify(graph)
+        except SnncError as e:
+            raise PipelineError(f"{_where(name, done)} produced an invalid graph: {e}") from None
+        records.append(record)
+        done.append(name)
+    graph = copy_graph(graph)  # never hand back (and annotate) the caller's graph
+    meta = dict(graph.metadata or {})
+    meta.setdefault("snnc", {})
+    meta["snnc"] = {**meta["snnc"], "passes": list(done)}
+    graph.metadata = meta
+    return graph, records

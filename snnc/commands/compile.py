@@ -1,0 +1,82 @@
+"""``snnc compile MODEL --target {lava,cpu,nir,onnx} [-o DIR] ...``: run the pass pipeline, write an artifact.
+
+Thin CLI over :func:`snnc.compiler.artifact.compile_model`; heavy imports happen inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+TARGETS = ("lava", "cpu", "nir", "onnx")
+
+
+@click.command("compile")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", required=True, type=click.Choice(TARGETS), help="Target backend (selects the pass list).")
+@click.option("-o", "--output", "out", default=None, type=click.Path(file_okay=False),
+              help="Artifact directory to write (default: <model stem>-<target>).")
+@click.option("--passes", default=None, help="Comma-separated pass list overriding the target's pipeline.")
+@click.option("--calibrate", default=64, show_default=True, type=int,
+              help="Calibration samples (training split) for ASA gains and fixed-point scales.")
+@click.option("--holdout", default=64, show_default=True, type=int,
+              help="Held-out test samples for the fidelity report (0: skip).")
+@click.option("--asa-mode", default="fused", show_default=True, type=click.Choice(["fused", "exact"]),
+              help="fused: ASA -> calibrated TimeGain; exact: keep ASA (fidelity reference; not for lava).")
+@click.option("--gain-granularity", default=None, type=click.Choice(["t", "tc", "tchw", "c"]),
+              help="TimeGain granularity: per t, (t, c), (t, c, h, w), or per c constant in time "
+                   "(then folded into the weights) [default: tc].")
+@click.option("--fixed-point/--float", "fixed_point", default=None,
+              help="Quantize to Loihi 2 fixed point [default: on for lava, off otherwise].")
+@click.option("--clip-weights", is_flag=True, help="Clip weights that overflow 8 bits instead of failing.")
+@click.option("--data", default="synthetic", show_default=True,
+              help="Calibration/held-out data: 'synthetic' or a DVS128 Gesture folder.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the calibration/held-out draw.")
+def command(model: str, target: str, out: str | None, passes: str | None, calibrate: int, holdout: int,
+            asa_mode: str, gain_granularity: str | None, fixed_point: bool | None, clip_weights: bool, data: str,
+            seed: int) -> None:
+    """Compile MODEL (snnc checkpoint or .nir) for TARGET; write graph.nir, manifest and report."""
+    from snnc.compiler.artifact import CompileOptions
+    from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY
+
+    opts = CompileOptions(target=target, passes=passes, calibrate=calibrate, holdout=holdout, asa_mode=asa_mode,
+                          gain_granularity=gain_granularity or DEFAULT_GRANULARITY, fixed_point=fixed_point,
+                          clip_weights=clip_weights, data=data, seed=seed)
+    opts.validate()
+    out_dir = out or f"{Path(model).stem}-{target}"
+    report = _run_with_progress(model, out_dir, opts)
+    fid = report.get("fidelity") or {}
+    line = f"wrote {out_dir}/ ({len(report['passes'])} passes: {', '.join(p['name'] for p in report['passes'])})"
+    click.echo(line)
+    if "accuracy" in fid:
+        click.echo(f"held-out accuracy: reference {fid['accuracy_ref']:.4f} -> compiled {fid['accuracy']:.4f} "
+                   f"({fid['accuracy_delta_points']:+.2f} points), prediction agreement "
+                   f"{fid['prediction_agreement']:.4f} on {fid['samples']} samples")
+    lava = fid.get("lava_timing") or {}
+    if "accuracy" in lava:
+        click.echo(f"under lava timing (one step of delay per synapse): {lava['accuracy']:.4f} "
+                   f"({lava['accuracy_delta_points']:+.2f} points); see report.md")
+
+
+def _run_with_progress(model: str, out_dir: str, opts) -> dict:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from snnc.compiler.artifact import compile_model
+
+    console = Console(stderr=True)
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        def progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                label = f"run {what}" if what in ("reference", "compiled") else f"calibrate {what}"
+                tasks[what] = bar.add_task(label, total=total)
+            bar.update(tasks[what], completed=done)
+
+        def on_pass(name: str) -> None:
+            if console.is_terminal:
+                bar.console.log(f"pass {name}")
+
+        return compile_model(model, out_dir, opts, progress=progress, on_pass=on_pass)

@@ -1,0 +1,96 @@
+"""``snnc inspect FILE [--json]``: the graph of a checkpoint or NIR file as a table.
+
+One row per node: kind, input -> output shape, parameters, spiking neurons, FLOPs per step
+(ASA-SNN Table S2: conv k²·h·w·c_in·c_out with h×w the conv's output map before pooling;
+FC i·o), then totals. ``--json`` prints the same data as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+FLOPS_CONVENTION = ("FLOPs: ASA-SNN Table S2, MACs per timestep of the equivalent ANN; conv = k²·h·w·c_in·c_out "
+                    "with h×w the conv's output map (before pooling), /groups for grouped convs; FC = i·o. "
+                    "attn: ASA ΔMAC1 + ΔMAC2 per window (Table S1).")
+
+
+def _plain(v: Any) -> Any:
+    """JSON-able copy of metadata values (arrays -> lists, numpy scalars -> numbers)."""
+    import numpy as np
+
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def inspect_data(path: str) -> dict[str, Any]:
+    """Everything ``snnc inspect`` shows, as plain data."""
+    from snnc.compiler.analysis import analyze, totals
+    from snnc.frontends import load_graph
+
+    g = load_graph(path)
+    rows = analyze(g)
+    return {
+        "file": str(path),
+        "metadata": _plain(dict(g.metadata or {})),
+        "flops_convention": FLOPS_CONVENTION,
+        "nodes": [r.as_dict() for r in rows],
+        "edges": [[a, b] for a, b in g.edges],
+        "totals": totals(rows),
+    }
+
+
+def _shape(s: list[int]) -> str:
+    return "×".join(str(x) for x in s)
+
+
+def _print_table(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if console.width < 140:
+        console = Console(width=140)
+    meta = data["metadata"].get("snnc", {})
+    title = f"{data['file']}"
+    if meta:
+        model = meta.get("model", {})
+        bits = [f"T={meta.get('T')}", f"threshold {meta.get('threshold')}", f"readout {meta.get('readout', {}).get('kind')}"]
+        if model:
+            bits.insert(0, f"{model.get('model')} ({model.get('attention')})")
+        title += "  [" + ", ".join(str(b) for b in bits) + "]"
+    table = Table(title=title, caption=data["flops_convention"], show_lines=False)
+    for col, justify in (("node", "left"), ("kind", "left"), ("input → output", "left"), ("params", "right"),
+                         ("neurons", "right"), ("FLOPs", "right"), ("attn MACs", "right"), ("note", "left")):
+        table.add_column(col, justify=justify, no_wrap=col != "note")
+    for r in data["nodes"]:
+        table.add_row(r["name"], r["kind"], f"{_shape(r['input_shape'])} → {_shape(r['output_shape'])}",
+                      f"{r['params']:,}" if r["params"] else "", f"{r['neurons']:,}" if r["neurons"] else "",
+                      f"{r['flops']:,}" if r["flops"] else "", f"{r['attn_macs']:,}" if r["attn_macs"] else "",
+                      r["note"])
+    t = data["totals"]
+    table.add_row("total", f"{t['compute_nodes']} compute nodes", "", f"{t['params']:,}", f"{t['neurons']:,}",
+                  f"{t['flops']:,}", f"{t['attn_macs']:,}" if t["attn_macs"] else "", "", style="bold")
+    console.print(table)
+
+
+@click.command("inspect")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def command(file: str, as_json: bool) -> None:
+    """Print FILE's graph (snnc checkpoint, released ASA-SNN state_dict or .nir): nodes, shapes,
+    parameters, neurons and FLOPs per layer (Table S2)."""
+    data = inspect_data(file)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        _print_table(data)

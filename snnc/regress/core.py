@@ -1,0 +1,152 @@
+"""``snnc regress``: run an artifact on a fixed, seeded input set and compare spike statistics with a
+golden JSON file.
+
+Measured per run (summed over the samples): the spike count of every spiking layer at every step,
+and the synaptic operations of every synapse node per step (:mod:`snnc.regress.synops`). The golden
+file records them with everything needed to reproduce the run: the inputs (data source, samples,
+seed, T), backend, timing, numerics and the graph's sha256.
+
+Inputs: ``synthetic`` (the test split of :mod:`snnc.data`'s seeded DVS-gesture generator) when the
+graph takes 2×32×32 frames, otherwise ``bernoulli`` spikes of rate 0.2 from
+``np.random.default_rng([seed, 0x5EED])``; T is the graph's ``metadata["snnc"]["T"]`` or 16.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snnc.errors import SnncError
+
+FORMAT = "snnc-golden"
+FORMAT_VERSION = 1
+DEFAULT_SAMPLES = 8
+DEFAULT_SEED = 0
+DEFAULT_T = 16
+BERNOULLI_RATE = 0.2
+#: default relative tolerance for float graphs (docs: why); fixed point is always exact
+FLOAT_RTOL = 1e-6
+BACKEND_TIMING = {"cpu": "snnc", "onnx": "snnc", "lava": "lava"}
+
+
+@dataclass
+class Loaded:
+    """An artifact's graph and the bytes it was read from (for the sha256)."""
+
+    graph: Any
+    path: Path
+    sha256: str
+
+
+def load_artifact(path: str | os.PathLike) -> Loaded:
+    """An artifact directory (its ``graph.nir``) or any file ``load_graph`` reads."""
+    from snnc.frontends import load_graph
+
+    p = Path(path)
+    if p.is_dir():
+        f = p / "graph.nir"
+        if not f.is_file():
+            raise SnncError(f"{path}: directory has no graph.nir (not an snnc artifact)")
+    elif p.exists():
+        f = p
+    else:
+        raise SnncError(f"{path}: no such file or directory")
+    graph = load_graph(f)
+    return Loaded(graph, f, hashlib.sha256(f.read_bytes()).hexdigest())
+
+
+def layer_name(node: str) -> str:
+    """``b3_lif`` -> ``b3`` (docs/design.md §3.1); other node names are kept."""
+    return node[: -len("_lif")] if node.endswith("_lif") else node
+
+
+def make_inputs(graph, samples: int, seed: int, T: int | None = None) -> tuple[np.ndarray, dict]:
+    """(frames [samples, T, *in_shape], description recorded in the golden file)."""
+    from snnc.compiler.ir.graph_utils import input_names
+    from snnc.compiler.ir.shapes import infer_shapes, shape_of
+
+    if samples < 1:
+        raise SnncError(f"--samples: must be >= 1, got {samples}")
+    meta = (graph.metadata or {}).get("snnc") or {}
+    T = int(T if T is not None else meta.get("T", DEFAULT_T))
+    g = infer_shapes(graph)
+    shape = tuple(shape_of(g, input_names(g)[0], "output"))
+    if shape == (2, 32, 32):
+        from snnc.data import load_dataset
+
+        x, _ = load_dataset("synthetic", "test", samples, T, seed)
+        desc = {"data": "synthetic", "split": "test"}
+    else:
+        rng = np.random.default_rng([seed, 0x5EED])
+        x = (rng.random((samples, T, *shape)) < BERNOULLI_RATE).astype(np.float32)
+        desc = {"data": "bernoulli", "rate": BERNOULLI_RATE}
+    return x.astype(np.float32), {**desc, "samples": int(samples), "seed": int(seed), "T": T,
+                                  "shape": list(shape)}
+
+
+def measure(graph, x: np.ndarray, backend: str, timing: str) -> dict:
+    """Spike counts per layer and step, synaptic operations per synapse and step (summed over samples)."""
+    from snnc.backends.registry import get_backend
+    from snnc.regress.synops import synops_per_step
+
+    try:
+        module = get_backend(backend)
+    except ImportError as e:
+        raise SnncError(f"--backend {backend}: not available ({e})") from None
+    result = module.run(graph, x, timing=timing)
+    layers = {}
+    for node, s in sorted(result.spikes.items()):
+        per_t = np.asarray(s, np.float64).reshape(s.shape[0], s.shape[1], -1).sum(axis=(0, 2))
+        layers[layer_name(node)] = {"node": node, "spikes_per_t": [_num(v) for v in per_t], "total": _num(per_t.sum())}
+    synops = {name: {"per_t": [_num(v) for v in ops], "total": _num(ops.sum())}
+              for name, ops in sorted(synops_per_step(graph, x, result).items())}
+    return {"numerics": result.numerics, "layers": layers, "synops": synops}
+
+
+def _num(v) -> int | float:
+    f = float(v)
+    return int(f) if f.is_integer() and abs(f) < 2**53 else f
+
+
+def build_golden(loaded: Loaded, artifact: str, backend: str, timing: str, samples: int, seed: int,
+                 rtol: float, atol: float) -> dict:
+    """Run and return a complete golden record."""
+    x, inputs = make_inputs(loaded.graph, samples, seed)
+    m = measure(loaded.graph, x, backend, timing)
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "artifact": Path(artifact).name,
+        "graph_sha256": loaded.sha256, "backend": backend, "timing": timing, "numerics": m["numerics"],
+        "inputs": inputs, "tolerance": {"rtol": rtol, "atol": atol},
+        "layers": m["layers"], "synops": m["synops"],
+    }
+
+
+def read_golden(path: str | os.PathLike) -> dict:
+    """A golden file, checked for its format; SnncError naming the file otherwise."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise SnncError(f"--golden {path}: no such file (create it with --update)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SnncError(f"--golden {path}: not a readable JSON file ({str(e).splitlines()[0][:120]})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise SnncError(f"--golden {path}: not an snnc golden file (format {FORMAT!r})")
+    for key in ("inputs", "layers", "synops", "backend", "timing"):
+        if key not in data:
+            raise SnncError(f"--golden {path}: missing key {key!r}")
+    return data
+
+
+def write_golden(path: str | os.PathLike, golden: dict) -> None:
+    """Write atomically (snnc.io.atomic_path)."""
+    from snnc.io import atomic_path
+
+    with atomic_path(path, "--golden") as tmp:
+        tmp.write_text(json.dumps(golden, indent=1, sort_keys=False) + "\n")
