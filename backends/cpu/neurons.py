@@ -11,11 +11,16 @@ Float neurons (docs/design.md §3.3), per step t with input current x_t, a = dt/
 - spike s = v ≥ θ (threshold ">=") or v > θ (">"); reset "zero": v = v_reset where s;
   "subtract": v = v − θ where s.
 
-``LoihiLIF`` (fixed point), exactly Lava 0.10.0 ``AbstractPyLifModelFixed`` + ``PyLifModelBitAcc``:
+``LoihiLIF`` (fixed point), exactly Lava 0.10.0 ``AbstractPyLifModelFixed`` + ``PyLifModelBitAcc``,
+executed by :func:`snnc.compiler.fixed_point.lif_step` (the single definition, checked against running
+Lava, including its int32 wrap at extreme inputs):
 
-    u = sign(p)·(|p| >> 12), p = u·(4096 − (du + 1));  u += a_in << 6;  u wraps into (−2^23, 2^23]
+    u = sign(p)·(|p| >> 12), p = u·(4096 − (du + 1));  u = int32(u + int32(a_in << 6));  u wraps once into 24 bits
     v = sign(q)·(|q| >> 12) + u + (bias_mant << bias_exp), q = v·(4096 − dv);  v clipped to ±(2^23 − 1)
     s = v > (vth << 6);  v = 0 where s
+
+The simulator carries integer signals in float64; a_in is rounded to int64 on entry (a no-op for the
+integer signals of a quantized graph, where TimeGain already floors).
 
 Recorded voltages are v after the reset (as Lava's ``v`` variable).
 """
@@ -26,13 +31,12 @@ import numpy as np
 import nir
 import torch
 
+from snnc.compiler.fixed_point import lif_step
 from snnc.compiler.ir.graph_utils import node_kind
 from snnc.errors import SnncError
 
 SPIKING_KINDS = ("LIF", "IF", "CubaLIF", "LoihiLIF")
 NEURON_KINDS = SPIKING_KINDS + ("LI",)
-
-_UV_MAX = 2**23
 
 
 def _param(a, dtype: torch.dtype) -> torch.Tensor:
@@ -133,18 +137,16 @@ class FloatNeuron:
 
 
 class LoihiNeuron:
-    """Lava's fixed-point LIF (see the module docstring); state in int64 tensors."""
+    """Lava's fixed-point LIF (see the module docstring); state in int64 tensors, one step by
+    :func:`snnc.compiler.fixed_point.lif_step`."""
 
     spiking = True
     kind = "LoihiLIF"
 
     def __init__(self, node, *_ignored) -> None:
-        self.du_factor = 4096 - (int(node.du) + 1)
-        self.dv_factor = 4096 - int(node.dv)
-        mant = torch.as_tensor(np.asarray(node.bias_mant, np.int64))
-        exp = torch.as_tensor(np.asarray(node.bias_exp, np.int64))
-        self.bias = torch.where(exp >= 0, mant << exp.clamp(min=0), mant >> (-exp).clamp(min=0))
-        self.vth = int(node.vth) << 6
+        self.du, self.dv, self.vth = int(node.du), int(node.dv), int(node.vth)
+        self.bias_mant = np.asarray(node.bias_mant, np.int64)
+        self.bias_exp = np.asarray(node.bias_exp, np.int64)
         self.u: torch.Tensor | None = None
         self.v: torch.Tensor | None = None
 
@@ -152,20 +154,12 @@ class LoihiNeuron:
         self.u = torch.zeros(shape, dtype=torch.int64)
         self.v = torch.zeros(shape, dtype=torch.int64)
 
-    @staticmethod
-    def _decay(x: torch.Tensor, factor: int) -> torch.Tensor:
-        p = x * factor
-        return torch.sign(p) * (p.abs() >> 12)
-
     def step(self, a_in: torch.Tensor) -> torch.Tensor:
-        u = self._decay(self.u, self.du_factor) + (torch.round(a_in).to(torch.int64) << 6)
-        u = torch.where(u > _UV_MAX, u - 2 * _UV_MAX, u)
-        u = torch.where(u <= -_UV_MAX, u + 2 * _UV_MAX, u)
-        v = self._decay(self.v, self.dv_factor) + u + self.bias
-        v = v.clamp(-_UV_MAX + 1, _UV_MAX - 1)
-        s = v > self.vth
-        self.u, self.v = u, v.masked_fill(s, 0)
-        return s
+        a = torch.round(a_in).to(torch.int64).numpy()
+        u, v, s = lif_step(self.u.numpy(), self.v.numpy(), a, self.du, self.dv, self.vth,
+                           self.bias_mant, self.bias_exp)
+        self.u, self.v = torch.from_numpy(u), torch.from_numpy(v)
+        return torch.from_numpy(s)
 
 
 def make_neuron(node: nir.NIRNode, dt: float, threshold: str, reset: str, dtype: torch.dtype, name: str = "?"):

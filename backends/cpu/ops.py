@@ -11,7 +11,8 @@ snnc PyTorch models, so float32 results are bit-identical to the model's:
 - ``MaxPool2d``: ``F.max_pool2d``; ``Scale``: x · s; ``Flatten``: reshape of the per-step dims
 
 Fixed point: values are integers held in float64 (exact while sums stay below 2^53); a
-``Conv2d``'s output is clamped to signed 24 bits as Lava's ``PyConvModelFixed`` does.
+``Conv2d``'s output **wraps** into signed 24 bits as Lava's ``PyConvModelFixed`` does (its
+``signed_clamp`` is a modulo): :func:`snnc.compiler.fixed_point.conv_output_clamp`, the one definition.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 from snnc.compiler.ir.graph_utils import node_kind
 from snnc.compiler.ir.shapes import pair
 
-CONV_LIMIT = 2**23 - 1  # Lava Conv fixed: the output is clamped to signed 24 bits
+CONV_LIMIT = 2**23 - 1  # Lava Conv fixed: outputs outside [−2^23, 2^23) wrap (fixed_point.conv_output_clamp)
 
 Kernel = Callable[[torch.Tensor], torch.Tensor]
 
@@ -59,9 +60,20 @@ def conv_kernel(node: nir.Conv2d, dtype: torch.dtype, fixed: bool, channels_last
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = F.conv2d(x, w, b, stride, pad, dil, groups)
-        return y.clamp_(-CONV_LIMIT - 1, CONV_LIMIT) if fixed else y
+        return _conv_wrap24(y) if fixed else y
 
     return run
+
+
+def _conv_wrap24(y: torch.Tensor) -> torch.Tensor:
+    """Lava's fixed Conv output (int32 cast, then wrap into [−2^23, 2^23)) via
+    :func:`snnc.compiler.fixed_point.conv_output_clamp`; y holds exact integers in float64."""
+    if y.numel() == 0 or (float(y.max()) <= CONV_LIMIT and float(y.min()) >= -CONV_LIMIT - 1):
+        return y  # nothing to wrap (the common case): skip the int64 round trip
+    from snnc.compiler.fixed_point import conv_output_clamp
+
+    wrapped = conv_output_clamp(np.rint(y.numpy()).astype(np.int64))
+    return torch.from_numpy(wrapped.astype(np.float64)).to(y.dtype)
 
 
 def affine_kernel(node: nir.NIRNode, dtype: torch.dtype) -> Kernel:

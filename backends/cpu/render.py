@@ -58,6 +58,17 @@ def print_report(result: dict, console) -> None:
                       f"= {_nj(tot['energy_loihi_pj'])} nJ")
     console.print(f"NASFR {result['nasfr']:.4f}, input non-zero ratio {result['input_rate']:.4f}"
                   + (f", accuracy {result['accuracy']:.4f}" if result.get("accuracy") is not None else ""))
+    if "compare" in result:
+        cmp = result["compare"]
+        t = Table(title=f"agreement with the {cmp['against']} reference (all samples)")
+        for c in ("layer", f"spikes {result['backend']}", f"spikes {cmp['against']}", "differing", "max |Δv|", "identical"):
+            t.add_column(c, justify="left" if c == "layer" else "right")
+        for r in cmp["layers"]:
+            t.add_row(r["node"], _num(r["spikes_backend"]), _num(r["spikes_cpu"]), _num(r["differing"]),
+                      f"{r['max_abs_dv']:.3g}" if "max_abs_dv" in r else "-", "yes" if r["identical"] else "NO")
+        console.print(t)
+        console.print(f"{result['backend']} vs {cmp['against']}: "
+                      + ("all spikes identical" if cmp["identical"] else "spikes DIFFER"))
     if "comparison" in result:
         c = result["comparison"]
         b = result["baseline"]

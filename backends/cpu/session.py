@@ -3,7 +3,9 @@
 ``simulate(source, ...)`` returns a plain dict (JSON-ready) with per-layer activity, accuracy when the
 labels are known, and, with ``energy=True``, the energy report of :mod:`snnc.backends.cpu.energy`
 (counts always come from the CPU reference simulator; another ``backend`` supplies the spikes and
-accuracy it reports).
+accuracy it reports). ``timing=None`` follows the backend (``"lava"`` on Lava, else ``"snnc"``);
+``compare="cpu"`` also runs the CPU reference on the same inputs and timing and reports, per spiking
+layer, how many (sample, step, neuron) spikes differ (:func:`agreement`).
 """
 
 from __future__ import annotations
@@ -98,8 +100,26 @@ def accuracy(g: nir.NIRGraph, outputs: np.ndarray, labels: np.ndarray | None) ->
     return float(np.mean(rates.argmax(axis=1) == labels))
 
 
+def default_timing(backend: str) -> str:
+    """The timing a backend runs with unless told otherwise: Lava only knows its own (design.md §3.4)."""
+    return "lava" if backend == "lava" else "snnc"
+
+
+def agreement(rows: dict[str, dict], part: dict[str, dict]) -> dict[str, dict]:
+    """Accumulate one batch's :func:`snnc.backends.lava.compare.compare_runs` rows into ``rows``."""
+    for name, r in part.items():
+        acc = rows.setdefault(name, {"node": name, "spikes_backend": 0.0, "spikes_cpu": 0.0, "differing": 0})
+        acc["spikes_backend"] += r["spikes_a"]
+        acc["spikes_cpu"] += r["spikes_b"]
+        acc["differing"] += r["differing"]
+        acc["identical"] = acc["differing"] == 0
+        if "max_abs_dv" in r:
+            acc["max_abs_dv"] = max(acc.get("max_abs_dv", 0.0), r["max_abs_dv"])
+    return rows
+
+
 def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samples: int = 16, batch: int = 16,
-             timing: str = "snnc", energy: bool = False, dt: float | None = None, baseline: str | None = None, steps: int | None = None,
+             timing: str | None = None, compare: str | None = None, energy: bool = False, dt: float | None = None, baseline: str | None = None, steps: int | None = None,
              seed: int = 0, e_mac: float | None = None, e_ac: float | None = None,
              progress: Callable[[str, int, int], None] | None = None) -> dict:
     """The full ``snnc simulate`` computation (module docstring)."""
@@ -113,8 +133,13 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
         raise SnncError(f"--batch: must be at least 1, got {batch}")
     if dt is not None and not dt > 0:
         raise SnncError(f"--dt: must be > 0, got {dt}")
+    timing = timing or default_timing(backend)
     if timing not in ("snnc", "lava"):
         raise SnncError(f"--timing: must be 'snnc' or 'lava', got {timing!r}")
+    if compare not in (None, "cpu"):
+        raise SnncError(f"--compare: only 'cpu' (the reference simulator) is supported, got {compare!r}")
+    if compare and backend == "cpu":
+        raise SnncError("--compare cpu: the backend is already cpu; choose another --backend")
     k = Constants(E_MAC_PJ if e_mac is None else float(e_mac), E_AC_PJ if e_ac is None else float(e_ac))
     if k.e_mac < 0 or k.e_ac < 0:
         raise SnncError("--e-mac/--e-ac: energies must be >= 0")
@@ -125,10 +150,22 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     _check_data(x, g, data)
     counter, outputs = measure(g, x, timing=timing, batch=batch, dt=dt,
                                progress=None if progress is None else _tick(progress, "simulate", len(x)))
+    rows: dict[str, dict] = {}
     if backend != "cpu":
+        from snnc.backends.cpu import run as cpu_run
+        from snnc.backends.lava.compare import compare_runs
+        from snnc.compiler.ir.graph_utils import make_graph
+
+        # backends take dt from the graph (design.md §5): give them --dt there, as the cpu run gets it
+        gb = g if dt is None else make_graph(g.nodes, g.edges, {**(g.metadata or {}),
+                                                                 "snnc": {**graph_meta(g), "dt": float(dt)}})
         outs = []
         for i in range(0, len(x), batch):
-            outs.append(np.asarray(mod.run(g, x[i:i + batch], timing=timing).output))
+            res = mod.run(gb, x[i:i + batch], timing=timing, **({"record_voltage": True} if compare else {}))
+            outs.append(np.asarray(res.output))
+            if compare:
+                ref = cpu_run(g, x[i:i + batch], timing=timing, dt=dt, record_voltage=True)
+                agreement(rows, compare_runs(res, ref))
         outputs = np.concatenate(outs)
     result = {
         "source": source, "backend": backend, "counts_from": "cpu", "timing": timing, "data": desc, "samples": int(len(x)), "T": T,
@@ -138,6 +175,9 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
         "nasfr": counter.nasfr(), "input_rate": counter.input_rate(),
         "accuracy": accuracy(g, outputs, y),
     }
+    if compare:
+        result["compare"] = {"against": compare, "identical": all(r["identical"] for r in rows.values()),
+                             "layers": list(rows.values())}
     if energy or baseline:
         result["energy"] = energy_report(g, counter, k)
     if baseline:

@@ -6,7 +6,7 @@ propagate through the graph (edges summed: bounds add):
 
     Input: FRAME_MAX (integer event counts, checked at run time);  LoihiLIF: 1 (spikes);
     SumPool2d: B·k_h·k_w;  MaxPool2d, Flatten: B;  TimeGain: B·max|gain_mant| / 2^gain_shift;
-    Conv2d / Affine / Linear: B·max_o Σ_j |W_oj| + max |b| (a Conv's output is clamped to 2^23)
+    Conv2d / Affine / Linear: B·max_o Σ_j |W_oj| + max |b| (a Conv's output wraps into [−2^23, 2^23))
 
 and a Conv2d is exact when B_in · max_o Σ_j |W_oj| ≤ 2^24 (every partial sum is bounded by the full sum of
 absolute terms).

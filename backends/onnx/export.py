@@ -231,8 +231,11 @@ def _fixed_conv(b: OnnxBuilder, name: str, node, x: str) -> str:
     integer of magnitude ≤ 2^24, proved statically by :func:`check_fixed_convs_exact` (frames ≤ 255 are
     checked by the runner)."""
     y = b.op("Cast", [lf.conv2d(b, name, node, b.op("Cast", [x], to=1))], to=11)
-    lim = float(2**23 - 1)  # Lava's PyConvModelFixed clamps to signed 24 bits
-    return b.op("Clip", [y, b.const(-lim - 1, F64), b.const(lim, F64)], hint=name)
+    # Lava's PyConvModelFixed wraps into signed 24 bits (fixed_point.conv_output_clamp):
+    # y − 2^24·floor((y + 2^23) / 2^24), exact in float64 (|y| ≤ 2^24 by the exactness proof, so the
+    # preceding int32 cast of Lava is the identity)
+    q = b.op("Floor", [b.op("Div", [b.op("Add", [y, b.const(2.0**23, F64)]), b.const(2.0**24, F64)])])
+    return b.op("Sub", [y, b.op("Mul", [q, b.const(2.0**24, F64)])], hint=name)
 
 
 def _fixed_timegain(b: OnnxBuilder, name: str, node, x: str, step: str) -> str:

@@ -143,11 +143,17 @@ def _wrap24(b: OnnxBuilder, u: str) -> str:
     return b.op("Where", [b.op("LessOrEqual", [up, b.const(-(2.0**23), F64)]), b.op("Add", [up, two24]), up])
 
 
+def _wrap32(b: OnnxBuilder, x: str) -> str:
+    """Two's-complement int32 wrap (``fixed_point.wrap_int32``): x − 2^32·floor((x + 2^31) / 2^32)."""
+    q = b.op("Floor", [b.op("Div", [b.op("Add", [x, b.const(2.0**31, F64)]), b.const(2.0**32, F64)])])
+    return b.op("Sub", [x, b.op("Mul", [q, b.const(2.0**32, F64)])])
+
+
 def loihi_lif(b: OnnxBuilder, name: str, node, a_in: str, u_state: State, v_state: State) -> NeuronOut:
     r"""Lava's fixed-point LIF (toolchain notes §4.5), float64-exact:
 
-    u ← wrap24(sign(p)(|p| >> 12) + round(a_in)·2^6), p = u (4096 − du − 1);
-    v ← clip(sign(q)(|q| >> 12) + u + (bias_mant << bias_exp), ±(2^23 − 1)), q = v (4096 − dv);
+    u ← wrap24(int32(sign(p)(|p| >> 12) + int32(round(a_in)·2^6))), p = u (4096 − du − 1);
+    v ← clip(int32(sign(q)(|q| >> 12) + u + (bias_mant << bias_exp)), ±(2^23 − 1)), q = v (4096 − dv);
     s = v > vth·2^6; v ← 0 where s.  ``a_in`` is the (integer, float64) synaptic input.
     """
     shape = v_state.shape
@@ -156,10 +162,10 @@ def loihi_lif(b: OnnxBuilder, name: str, node, a_in: str, u_state: State, v_stat
     bias = np.broadcast_to(bias.astype(F64), shape)
     u = _trunc_shift12(b, b.op("Mul", [u_state.name, b.const(4096.0 - (node.du + 1), F64)]))
     a_int = b.op("Round", [a_in])  # Round half to even, as torch.round
-    u = _wrap24(b, b.op("Add", [u, b.op("Mul", [a_int, b.const(64.0, F64)])]))
+    u = _wrap24(b, _wrap32(b, b.op("Add", [u, _wrap32(b, b.op("Mul", [a_int, b.const(64.0, F64)]))])))
     b.identity(u, u_state.next)
     v = _trunc_shift12(b, b.op("Mul", [v_state.name, b.const(4096.0 - node.dv, F64)]))
-    v = b.op("Add", [b.op("Add", [v, u]), b.const(bias, F64, f"{safe(name)}_bias")])
+    v = _wrap32(b, b.op("Add", [b.op("Add", [v, u]), b.const(bias, F64, f"{safe(name)}_bias")]))
     lim = 2.0**23 - 1
     v = b.op("Clip", [v, b.const(-lim, F64), b.const(lim, F64)], hint=f"{name}_v")
     th = b.const(float(node.vth) * 64.0, F64)

@@ -90,7 +90,9 @@ def _to_json(v: Any) -> Any:
         return {"__items__": [[_to_json(k), _to_json(x)] for k, x in v.items()]}
     if isinstance(v, (np.ndarray, np.generic)):
         a = np.asarray(v)
-        return {"__ndarray__": a.tolist(), "dtype": a.dtype.str, "shape": list(a.shape),
+        # raw bytes (hex) keep every bit, NaN payloads and -0.0 included; lists only for non-numeric arrays
+        data = a.tobytes().hex() if _is_numeric_array(a) else a.tolist()
+        return {"__ndarray__": data, "dtype": a.dtype.str, "shape": list(a.shape),
                 "scalar": isinstance(v, np.generic)}
     raise TypeError(f"unsupported type {type(v).__name__}")
 
@@ -104,7 +106,11 @@ def _from_json(v: Any) -> Any:
         if "__items__" in v:
             return {_hashable(_from_json(k)): _from_json(x) for k, x in v["__items__"]}
         if "__ndarray__" in v:
-            a = np.asarray(v["__ndarray__"], dtype=np.dtype(v["dtype"])).reshape(v["shape"])
+            data, dtype = v["__ndarray__"], np.dtype(v["dtype"])
+            if isinstance(data, str):
+                a = np.frombuffer(bytes.fromhex(data), dtype=dtype).copy().reshape(v["shape"])
+            else:
+                a = np.asarray(data, dtype=dtype).reshape(v["shape"])
             return a[()] if v.get("scalar") else a
         return {k: _from_json(x) for k, x in v.items()}
     return v

@@ -218,8 +218,8 @@ def delay_depths(g: nir.NIRGraph) -> dict[str, set[int]]:
     return depths
 
 
-def timegain_depth(g: nir.NIRGraph, name: str) -> int:
-    """d of docs/design.md §3.4 for TimeGain ``name``; VerifyError when paths disagree or it is recurrent."""
+def check_timegain_not_recurrent(g: nir.NIRGraph, name: str) -> None:
+    """A TimeGain on a cycle has no source step under any timing: VerifyError."""
     node = g.nodes[name]
     succ = successors(g)
     stack, seen = list(succ.get(name, [])), set()
@@ -230,6 +230,14 @@ def timegain_depth(g: nir.NIRGraph, name: str) -> int:
             stack.extend(succ.get(n, []))
     if name in seen:
         _fail(name, node, "a TimeGain on a recurrent path has no well-defined source step")
+
+
+def timegain_depth(g: nir.NIRGraph, name: str) -> int:
+    """d of docs/design.md §3.4 for TimeGain ``name`` (needed under Lava timing only); VerifyError
+    when it is recurrent or when paths from the input cross different numbers of delaying nodes
+    (e.g. a residual sum of a conv path and an identity shortcut)."""
+    node = g.nodes[name]
+    check_timegain_not_recurrent(g, name)
     d = delay_depths(g)[name]
     if len(d) != 1:
         _fail(name, node, f"ambiguous delay depth: paths from the input cross {sorted(d)} delaying nodes")
@@ -243,7 +251,8 @@ def verify(g: nir.NIRGraph, *, single_io: bool = True, where: str = "graph") -> 
     finite parameters (no NaN/inf; metadata dt > 0, T >= 1), shapes
     along every edge (summed fan-in must agree), parameter shapes (conv weight vs groups, affine
     in/out, neuron parameters equal to the population shape, BatchNorm/ASA/TimeGain sizes), LIF
-    ``metadata['snnc']`` beta/gain consistent with tau, r and dt to 1e-6, TimeGain depth unique.
+    ``metadata['snnc']`` beta/gain consistent with tau, r and dt to 1e-6, no TimeGain on a cycle. (A TimeGain's delay depth
+    must also be unique, but only under Lava timing: :func:`timegain_depth` checks it there.)
     """
     _check_structure(g, single_io)
     check_supported(g, where)
@@ -268,4 +277,4 @@ def verify(g: nir.NIRGraph, *, single_io: bool = True, where: str = "graph") -> 
     for name, node in inferred.nodes.items():
         _check_params(name, node, inferred)
         if node_kind(node) == "TimeGain":
-            timegain_depth(inferred, name)
+            check_timegain_not_recurrent(inferred, name)

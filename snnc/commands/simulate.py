@@ -1,4 +1,4 @@
-"""``snnc simulate ARTIFACT_OR_MODEL [--backend cpu] [--data ...] [--report-energy] [--baseline BASE] ...``
+"""``snnc simulate ARTIFACT_OR_MODEL [--backend cpu] [--compare cpu] [--data ...] [--report-energy] [--baseline BASE] ...``
 
 Runs a compiled artifact (a directory holding graph.nir) or any model file ``snnc.frontends.load_graph``
 reads on synthetic or real event data, and reports spikes per layer, accuracy and (``--report-energy``)
@@ -26,8 +26,11 @@ from snnc.backends.registry import list_backends
 @click.option("--steps", default=None, type=int, help="Timesteps T [default: the graph's T, else 10].")
 @click.option("--report-energy", is_flag=True, help="Per-layer analytic (Eq. S1) and measured energy.")
 @click.option("--baseline", default=None, help="Vanilla model/artifact for ΔE and r_REC (Eqs. S3–S4).")
-@click.option("--timing", default="snnc", show_default=True, type=click.Choice(["snnc", "lava"]),
-              help="snnc: no synaptic delay; lava: one step per delaying node.")
+@click.option("--timing", default=None, type=click.Choice(["snnc", "lava"]),
+              help="snnc: no synaptic delay; lava: one step per delaying node [default: lava on --backend lava, "
+                   "else snnc].")
+@click.option("--compare", default=None, type=click.Choice(["cpu"]),
+              help="Also run the cpu reference on the same inputs and timing; report per-layer spike agreement.")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the result as JSON.")
 @click.option("--plot", "plot_out", default=None, type=click.Path(dir_okay=False), help="Write a PNG of rates and energy.")
 @click.option("--e-mac", default=None, type=float, help="Energy per MAC in pJ [4.6].")
@@ -35,7 +38,7 @@ from snnc.backends.registry import list_backends
 @click.option("--dt", default=None, type=float, help="Seconds per step [graph metadata, else 1e-3].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the synthetic data.")
 def command(source: str, backend: str, data: str, samples: int, batch: int, steps: int | None, report_energy: bool,
-            baseline: str | None, timing: str, json_out: str | None, plot_out: str | None, e_mac: float | None,
+            baseline: str | None, timing: str | None, compare: str | None, json_out: str | None, plot_out: str | None, e_mac: float | None,
             e_ac: float | None, dt: float | None, seed: int) -> None:
     """Simulate ARTIFACT_OR_MODEL; print per-layer spikes, accuracy and energy."""
     from rich.console import Console
@@ -57,7 +60,7 @@ def command(source: str, backend: str, data: str, samples: int, batch: int, step
                 tasks[what] = bar.add_task(what, total=total)
             bar.update(tasks[what], completed=done)
 
-        result = simulate(source, backend=backend, data=data, samples=samples, batch=batch, timing=timing,
+        result = simulate(source, backend=backend, data=data, samples=samples, batch=batch, timing=timing, compare=compare,
                           energy=report_energy, baseline=baseline, steps=steps, seed=seed, e_mac=e_mac, e_ac=e_ac, dt=dt,
                           progress=progress)
     if json_out:

@@ -1,5 +1,5 @@
 """Fixtures for the regression tests: the golden cases' artifacts (built once per session) and the
-``snnc_regress`` fixture of the plugin (imported here: the pytest11 entry point is not installed)."""
+``snnc_regress`` fixture comes from snnc's pytest plugin (pytest11 entry point ``snnc_regress``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden"))
 import regenerate  # noqa: E402  (tests/golden/regenerate.py)
-
-from snnc.regress.pytest_plugin import snnc_regress  # noqa: E402,F401  (the plugin's fixture)
 
 
 @pytest.fixture(scope="session")

@@ -32,3 +32,17 @@ def test_metadata_round_trips_exactly(tmp_path_factory, meta):
     with h5py.File(path, "r") as f:
         back = read_value(f["metadata"])
     assert_value_identical(meta, back, "metadata")
+
+
+def test_nan_payloads_and_negative_zero_keep_their_bits(tmp_path):
+    """Arrays inside JSON-stored values (tuples, mixed lists) keep every bit: a NaN payload found by
+    hypothesis once came back as the canonical NaN."""
+    odd_nan = np.array([0x7FC00001], dtype=np.uint32).view(np.float32).reshape(())
+    meta = {"a": (None, odd_nan), "b": [None, np.array([-0.0, np.nan, np.inf])], "c": "nul\x00in text"}
+    with h5py.File(tmp_path / "m.h5", "w") as f:
+        write_value(f, "metadata", meta)
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        back = read_value(f["metadata"])
+    assert back["a"][1].tobytes() == odd_nan.tobytes()
+    assert back["b"][1].tobytes() == meta["b"][1].tobytes()
+    assert back["c"] == meta["c"]

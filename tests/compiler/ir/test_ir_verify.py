@@ -75,11 +75,12 @@ def _timegain_graph(branch_conv: bool):
     return make_graph(nodes, edges, {"snnc": {"T": 3}})
 
 
-def test_timegain_depth_must_be_unambiguous():
+def test_timegain_depth_must_be_unambiguous_under_lava_timing():
     verify(_timegain_graph(branch_conv=False))  # both paths cross one Affine
     assert timegain_depth(_timegain_graph(False), "tg") == 1
+    verify(_timegain_graph(branch_conv=True))  # fine without synaptic delays (snnc timing) ...
     with pytest.raises(VerifyError, match=r"'tg'.*ambiguous delay depth.*\[1, 2\]"):
-        verify(_timegain_graph(branch_conv=True))
+        timegain_depth(_timegain_graph(branch_conv=True), "tg")  # ... but no source step under Lava timing
 
 
 def test_topological_order_tolerates_recurrent_cycles(nir_reference):
