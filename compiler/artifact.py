@@ -138,6 +138,34 @@ def _target_extras(graph: nir.NIRGraph, target: str, out: Path) -> list[str]:
     return notes
 
 
+def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress | None = None,
+                  on_pass: Callable[[str], None] | None = None) -> tuple[nir.NIRGraph, list]:
+    """Run ``opts``' pass list on ``source`` (calibrating on ``opts.data`` when a pass needs it);
+    returns the compiled graph and the pass records. ``source`` is not modified."""
+    names = opts.pass_names()
+    calib = None
+    if _needs_calibration(source, names):
+        calib, _ = load_frames(source, opts.data, "train", opts.calibrate, opts.seed)
+    options = {"calibration": calib, "granularity": opts.gain_granularity, "clip_weights": opts.clip_weights,
+               "progress": progress}
+    return run_pipeline(source, names, options, on_pass=on_pass)
+
+
+def options_from_manifest(artifact: str | Path) -> CompileOptions | None:
+    """The :class:`CompileOptions` an artifact directory was compiled with (None if it has no manifest)."""
+    path = Path(artifact) / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        shown = json.loads(path.read_text())["options"]
+        known = {f for f in CompileOptions.__dataclass_fields__}
+        opts = CompileOptions(**{k: v for k, v in shown.items() if k in known and k != "passes"})
+        opts.passes = ",".join(shown["passes"]) if isinstance(shown.get("passes"), list) else shown.get("passes")
+        return opts
+    except (ValueError, KeyError, TypeError) as e:
+        raise SnncError(f"{path}: not a readable snnc manifest ({e})") from None
+
+
 def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress | None = None,
                   on_pass: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Compile ``path`` for ``opts.target`` into directory ``out``; returns the report dict."""
@@ -150,12 +178,7 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
     opts.validate()
     names = opts.pass_names()
     source = load_graph(path)
-    calib = None
-    if _needs_calibration(source, names):
-        calib, _ = load_frames(source, opts.data, "train", opts.calibrate, opts.seed)
-    options = {"calibration": calib, "granularity": opts.gain_granularity, "clip_weights": opts.clip_weights,
-               "progress": progress}
-    compiled, records = run_pipeline(source, names, options, on_pass=on_pass)
+    compiled, records = compile_graph(source, opts, progress=progress, on_pass=on_pass)
     fid = None
     if opts.holdout > 0:
         x, y = load_frames(source, opts.data, "test", opts.holdout, opts.seed)

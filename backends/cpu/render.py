@@ -72,7 +72,8 @@ def print_report(result: dict, console) -> None:
     if "comparison" in result:
         c = result["comparison"]
         b = result["baseline"]
-        console.print(f"vs baseline {b['source']} (NASFR {b['nasfr']:.4f}): ΔMAC {_num(c['delta_mac'])}, "
+        how = " compiled with the artifact's passes" if b.get("compiled_with") else ""
+        console.print(f"vs baseline {b['source']}{how} (NASFR {b['nasfr']:.4f}): ΔMAC {_num(c['delta_mac'])}, "
                       f"ΔAC {_num(c['delta_ac'])}, ΔE {_nj(c['delta_e_pj'])} nJ, E_Base {_nj(c['e_base_pj'])} nJ, "
                       f"r_REC {100 * c['r_rec']:+.1f}% (Eq. S4); measured {_nj(c['measured_base_pj'])} → "
                       f"{_nj(c['measured_model_pj'])} nJ ({100 * c['measured_r']:+.1f}%)")

@@ -181,15 +181,36 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     if energy or baseline:
         result["energy"] = energy_report(g, counter, k)
     if baseline:
-        gb = load_any(baseline, "--baseline")
+        gb, aligned = _baseline_graph(source, baseline)
         _check_data(x, gb, "--baseline input")
         cb, ob = measure(gb, x, timing=timing, batch=batch, dt=dt,
                          progress=None if progress is None else _tick(progress, "baseline", len(x)))
         base = energy_report(gb, cb, k)
-        result["baseline"] = {"source": baseline, "energy": base, "nasfr": cb.nasfr(), "accuracy": accuracy(gb, ob, y),
+        result["baseline"] = {"source": baseline, "compiled_with": aligned, "energy": base, "nasfr": cb.nasfr(), "accuracy": accuracy(gb, ob, y),
                               "layers": [{"name": n, "lasfr": cb.lasfr(n)} for n in cb.layers]}
         result["comparison"] = compare_to_baseline(result["energy"], base, k)
     return result
+
+
+def _baseline_graph(source: str, baseline: str) -> tuple[nir.NIRGraph, list[str] | None]:
+    """The baseline graph, made comparable with ``source``: when ``source`` is a compiled artifact
+    and the baseline is not, the baseline is compiled in memory with the artifact's own passes and
+    options (BN folded, pools fused, same numerics), so Eqs. S3–S4 compare layers of the same
+    structure (a fused 4×4/s2 conv has fewer FLOPs than its 3×3 conv + pool). Returns the graph and
+    the passes applied (None when used as given)."""
+    from snnc.compiler.artifact import options_from_manifest
+
+    gb = load_any(baseline, "--baseline")
+    if not Path(source).is_dir() or Path(baseline).is_dir():
+        return gb, None
+    opts = options_from_manifest(source)
+    if opts is None:
+        return gb, None
+    from snnc.compiler.artifact import compile_graph
+
+    opts.holdout = 0
+    compiled, _ = compile_graph(gb, opts)
+    return compiled, opts.pass_names()
 
 
 def _tick(progress, what: str, total: int):

@@ -97,3 +97,22 @@ def test_bad_input_is_one_line(capsys, checkpoints, tmp_path):
     assert "--backend" in _bad(capsys, "simulate", ck, "--backend", "nosuch")
     assert "no such file" in _bad(capsys, "simulate", str(tmp_path / "missing.pt"))
     assert not js.exists()  # no partial output
+
+
+def test_raw_baseline_is_compiled_like_the_artifact(capsys, checkpoints, tmp_path):
+    """An artifact compared with a raw checkpoint: the baseline runs through the artifact's own passes,
+    so every layer of Eqs. S3–S4 has the same structure (same FL) on both sides."""
+    art, js = tmp_path / "art", tmp_path / "r.json"
+    code, _, err = _snnc(capsys, "compile", str(checkpoints["asa"]), "--target", "cpu", "--fixed-point",
+                         "--calibrate", "4", "--holdout", "0", "-o", str(art))
+    assert code == 0, err
+    code, out, err = _snnc(capsys, "simulate", str(art), "--samples", "4", "--report-energy",
+                           "--baseline", str(checkpoints["none"]), "--json", str(js))
+    assert code == 0, err
+    r = json.loads(js.read_text())
+    manifest = json.loads((art / "manifest.json").read_text())
+    assert r["baseline"]["compiled_with"] == manifest["passes"]
+    flops = {row["name"]: row["flops"] for row in r["energy"]["layers"]}
+    base_flops = {row["name"]: row["flops"] for row in r["baseline"]["energy"]["layers"]}
+    assert flops == base_flops  # b1/b2: fused 4x4/s2 convs on both sides, not 3x3 convs + pool
+    assert "compiled with the artifact's passes" in out
