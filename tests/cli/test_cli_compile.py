@@ -11,20 +11,10 @@ import numpy as np
 import nir
 import pytest
 
-from snnc.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compiler" / "passes"))
 from passes_helpers import tiny_model  # noqa: E402  (tests/compiler/passes/passes_helpers.py)
-
-
-def _snnc(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from snnc_testing import run_cli as _snnc
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from snnc.cli import main
-
-
-def _snnc(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from snnc_testing import run_cli as _snnc
 
 
 @pytest.fixture(scope="module")

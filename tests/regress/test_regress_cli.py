@@ -11,19 +11,9 @@ import numpy as np
 import pytest
 from regenerate import CASES, SAMPLES, SEED  # tests/golden/regenerate.py
 
-from snnc.cli import main
+from snnc_testing import run_cli as _snnc
 
 CASE = {c.name: c for c in CASES}
-
-
-def _snnc(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _one_line_error(code: int, err: str, *needles: str) -> None:

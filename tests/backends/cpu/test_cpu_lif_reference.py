@@ -16,19 +16,9 @@ import numpy as np
 import pytest
 
 from snnc.backends.cpu import run
+from snnc_testing import lif_paper_input
 
-ISI = [6, 15, 4, 3, 0, 2, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 14]
 DT = 1e-4
-
-
-def paper_input() -> np.ndarray:
-    """The README's input: intervals → 100 entries, each followed by 9 zero steps; [1, 1000, 1]."""
-    seq: list[int] = []
-    for n in ISI:
-        seq += [0] * n + [1]
-    x = np.zeros(1000, np.float32)
-    x[::10] = seq[:100]
-    return x[None, :, None]
 
 
 @pytest.fixture
@@ -41,13 +31,13 @@ def lif_case(nir_reference):
 def test_input_matches_trace_files(lif_case):
     _, folder = lif_case
     for name in ("lif_exact.csv", "lif_lava_cpu_fixed.csv"):
-        assert np.array_equal(np.loadtxt(folder / name, delimiter=",")[:, 0], paper_input()[0, :, 0])
+        assert np.array_equal(np.loadtxt(folder / name, delimiter=",")[:, 0], lif_paper_input()[0, :, 0])
 
 
 def test_float_spike_steps_equal_exact_simulation(lif_case):
     g, folder = lif_case
     ref = np.loadtxt(folder / "lif_exact.csv", delimiter=",")
-    res = run(g, paper_input(), dt=DT)
+    res = run(g, lif_paper_input(), dt=DT)
     assert res.extras["threshold"] == ">"  # stock NIR graph: strict threshold
     got = np.flatnonzero(res.spikes["1"][0, :, 0])
     assert got.tolist() == np.flatnonzero(ref[:, 2]).tolist()
@@ -60,7 +50,7 @@ def test_fixed_point_lava_timing_reproduces_lava_trace(lif_case):
     g, folder = lif_case
     assert paper_lif_params(2.5e-3, 0.1, DT) == {"du": 4095, "dv": 163, "vth": 25, "weight": 10}
     ref = np.loadtxt(folder / "lif_lava_cpu_fixed.csv", delimiter=",")
-    res = run(paper_lif_to_fixed(g, DT), paper_input(), timing="lava", record_voltage=True)
+    res = run(paper_lif_to_fixed(g, DT), lif_paper_input(), timing="lava", record_voltage=True)
     assert res.numerics == "fixed" and res.timing == "lava"
     assert np.flatnonzero(res.spikes["1"][0, :, 0]).tolist() == np.flatnonzero(ref[:, 2]).tolist()
     assert np.array_equal(res.voltages["1"][0, :, 0], ref[:, 1])
@@ -71,5 +61,5 @@ def test_fixed_point_snnc_timing_is_one_step_earlier(lif_case):
 
     g, folder = lif_case
     ref = np.loadtxt(folder / "lif_lava_cpu_fixed.csv", delimiter=",")
-    res = run(paper_lif_to_fixed(g, DT), paper_input(), timing="snnc", record_voltage=True)
+    res = run(paper_lif_to_fixed(g, DT), lif_paper_input(), timing="snnc", record_voltage=True)
     assert np.array_equal(res.voltages["1"][0, :-1, 0], ref[1:, 1])

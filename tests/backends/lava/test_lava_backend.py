@@ -12,18 +12,7 @@ import pytest
 from lava_graphs import conv_graph, lif_node, spikes_input
 from snnc.compiler.ir.graph_utils import make_graph
 from snnc.errors import SnncError, UnsupportedNodeError
-
-ISI = [6, 15, 4, 3, 0, 2, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 14]
-
-
-def _paper_input() -> np.ndarray:
-    """The NIR README's single-LIF input: 100 entries from the intervals, each + 9 zero steps."""
-    seq: list[int] = []
-    for n in ISI:
-        seq += [0] * n + [1]
-    x = np.zeros(1000, np.float32)
-    x[::10] = seq[:100]
-    return x[None, :, None]
+from snnc_testing import lif_paper_input
 
 
 def _with(graph: nir.NIRGraph, name: str, node, after: str) -> nir.NIRGraph:
@@ -167,7 +156,7 @@ def test_nir_paper_lif_reproduces_lava_cpu_and_loihi_traces(nir_reference):
 
     folder = nir_reference / "01_lif"
     g = paper_lif_to_fixed(load_graph(str(folder / "lif_norse.nir")), 1e-4)
-    res = run(g, _paper_input(), record_voltage=True)
+    res = run(g, lif_paper_input(), record_voltage=True)
     (name,) = res.spikes
     spikes, v = res.spikes[name][0, :, 0], res.voltages[name][0, :, 0]
     cpu = np.loadtxt(folder / "lif_lava_cpu_fixed.csv", delimiter=",")

@@ -6,19 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from snnc.cli import main
+from snnc_testing import run_cli as _snnc
 
 pytestmark = pytest.mark.lava
-
-
-def _snnc(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_compile_lava_artifact_then_simulate_on_lava(capsys, tmp_path):

@@ -12,21 +12,11 @@ import pytest
 
 from snnc.backends import onnx as onnx_backend
 from snnc.backends.onnx.builder import OPSET
-from snnc.cli import main
 from snnc.errors import SnncError, UnsupportedNodeError
 from snnc.regress.core import load_artifact, make_inputs
+from snnc_testing import run_cli as _snnc
 
 REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "nir-reference"
-
-
-def _snnc(capsys, *args) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _loop(path: Path, x: np.ndarray) -> dict[str, np.ndarray]:
