@@ -24,10 +24,10 @@ $(STAMP): pyproject.toml setup.py
 	@touch $(STAMP)
 
 test: install
-	$(BIN)/python -m pytest -q -p no:randomly
+	$(BIN)/python -m pytest -q -n 2
 
 test-all: install
-	$(BIN)/python -m pytest -q -m "" -p no:randomly
+	$(BIN)/python -m pytest -q -n 2 -m ""
 
 bench: install
 	$(BIN)/python bench/run_all.py
