@@ -5,7 +5,9 @@
                                                                    snnc compile --target lava
 3. simulate it on the reference CPU simulator with the energy report against the vanilla baseline
                                                                    snnc simulate --report-energy --baseline
-4. write the plot of per-layer firing rates and energy.
+4. write the plot of per-layer firing rates and energy;
+5. run the compiled artifact as Lava processes (Loihi2SimCfg, fixed_pt) and check every spike
+   against the reference simulator                               snnc simulate --backend lava --compare cpu
 
 Each step is the real CLI command, printed before it runs, so the demo doubles as a tutorial.
 """
@@ -46,6 +48,7 @@ def main(out: str, seed: int) -> None:
     _run(["compile", str(asa), "--target", "lava", "--fixed-point", "-o", str(d / "asa-lava")])
     _run(["simulate", str(d / "asa-lava"), "--report-energy", "--baseline", str(vanilla),
           "--json", str(d / "energy.json"), "--plot", str(d / "energy.png")])
+    _run(["simulate", str(d / "asa-lava"), "--backend", "lava", "--samples", "4", "--compare", "cpu"])
     click.secho(f"demo done: checkpoints, artifact, energy.json and energy.png are in {d}/", fg="green", bold=True)
 
 
