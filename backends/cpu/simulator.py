@@ -41,7 +41,7 @@ from snnc.compiler.ir.verify import DELAYING_KINDS, check_supported, timegain_de
 from snnc.errors import SnncError
 
 SYNAPSE_KINDS = ("Conv2d", "Affine", "Linear")
-DEFAULT_CHUNK_FRAMES = 256
+DEFAULT_CHUNK_FRAMES = 64  # one sample at T = 60: a conv output of 15.7 MB reuses heap pages (no fresh mmap + page faults)
 Observer = Callable[[str, torch.Tensor, int], None]
 
 
@@ -108,13 +108,16 @@ def _shift(z: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _timegain(plan: Plan, name: str, z: torch.Tensor, steps: np.ndarray) -> torch.Tensor:
-    """y[:, t] = g[s(t)] · z[:, t]; fixed point: floor(z · gain_mant[s(t)] / 2^gain_shift)."""
+def _timegain(plan: Plan, name: str, z: torch.Tensor, steps: np.ndarray, owned: bool = False) -> torch.Tensor:
+    """y[:, t] = g[s(t)] · z[:, t]; fixed point: floor(z · gain_mant[s(t)] / 2^gain_shift). ``owned``: z is a
+    temporary nobody else reads, so the float product may overwrite it."""
     node = plan.g.nodes[name]
     if plan.fixed and np.asarray(node.gain_mant).size:
         m = torch.as_tensor(np.asarray(node.gain_mant, np.float64)[steps], dtype=torch.float64)
         return torch.floor(z * m / float(2 ** int(node.gain_shift)))
     g = torch.as_tensor(np.asarray(node.gain, np.float32)[steps], dtype=plan.dtype)
+    if owned and torch.broadcast_shapes(z.shape, g.shape) == z.shape:
+        return z.mul_(g)  # same elementwise product, no new [N, T, ...] tensor
     return z * g
 
 
@@ -136,19 +139,49 @@ def _elementwise_threads():
         torch.set_num_threads(before)
 
 
-def _asa(plan: Plan, name: str, z: torch.Tensor) -> torch.Tensor:
+def _asa(plan: Plan, name: str, z: torch.Tensor, owned: bool = False) -> torch.Tensor:
     """y = z · asa_factor(z): the model's exact float32 ASA, called exactly as the model calls it (whole
     batch, caller's threads). Splitting the batch is not bit-identical at paper size (measured: running
-    it one sample at a time changed spikes), so it is not chunked."""
+    it one sample at a time changed spikes), so it is not chunked. Float graphs use
+    :func:`_asa_apply` (same values, fewer full-size passes); fixed-point graphs call ``asa_factor``."""
     from snnc.models.asa import asa_factor
 
     node = plan.g.nodes[name]
     if z.shape[1] != int(node.T):
         raise SnncError(f"input: ASA node {name!r} needs T = {node.T} steps, got {z.shape[1]}")
     fc2 = node.fc2 if np.asarray(node.fc2).size else None
+    if not plan.fixed:
+        return _asa_apply(z, node, fc2, owned)
     z32 = z.to(torch.float32)
     y = z32 * asa_factor(z32, node.alpha, node.gamma, node.fc1, fc2, node.conv1, node.conv2, node.lam)
     return y.to(plan.dtype)
+
+
+def _asa_apply(x: torch.Tensor, node, fc2, owned: bool) -> torch.Tensor:
+    """``x * asa_factor(x, ...)`` with the same float32 values (snnc.models.asa.asa_factor, whose steps up to
+    A1, A2 are repeated here call for call on the whole batch). Its last line, I·A1 + (1 − I)·A2 with I ∈ {0, 1}
+    and A1, A2 ∈ (0, 1), equals ``where(I, A1, A2)`` exactly (1·a + 0·b = a, 0·a + 1·b = b in IEEE float), so
+    the factor is one ``where`` instead of two products and a sum over [N, T, C, H, W], and the final
+    product overwrites x when x is a temporary (``owned``). Equality with the model is tested
+    (tests/backends/cpu/test_cpu_exact_models.py) and checked at paper size in bench/bench_cpu.py."""
+    import torch.nn.functional as F
+
+    from snnc.models.asa import _t, asa_masks
+
+    lam = node.lam
+    n, t, c, h, w = x.shape
+    imp = asa_masks(x, node.alpha, node.gamma, node.fc1, fc2, lam)[..., None, None]  # (N, T, C, 1, 1)
+    sub = 1.0 - imp
+    x_imp = (imp * x).reshape(n, t * c, h, w)
+    d_imp = torch.cat([x_imp.mean(dim=1, keepdim=True) / lam, x_imp.amax(dim=1, keepdim=True)], dim=1)
+    del x_imp
+    x_sub = (sub * x).reshape(n, t * c, h, w)
+    d_sub = torch.cat([x_sub.mean(dim=1, keepdim=True) / (1.0 - lam), x_sub.amax(dim=1, keepdim=True)], dim=1)
+    del x_sub
+    a1 = torch.sigmoid(F.conv2d(d_imp, _t(node.conv1, x), padding=1))  # (N, 1, H, W)
+    a2 = torch.sigmoid(F.conv2d(d_sub, _t(node.conv2, x), padding=1))
+    factor = torch.where(imp.bool(), a1[:, None], a2[:, None])
+    return x.mul_(factor) if owned else x * factor
 
 
 def _chains(plan: Plan, keep: set[str]) -> dict[str, list[str]]:
@@ -196,13 +229,21 @@ def _run_chain(plan: Plan, chain: list[str], x: torch.Tensor, chunk_frames: int,
     return out
 
 
-def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool):
+def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool, owned: bool = False):
     """Run a neuron population over all T steps; z is [N, T, ...]. Step t works on the view z[:, t]
-    (N contiguous blocks), state in place, spikes written straight into out[:, t]."""
+    (N contiguous blocks), state in place, spikes written straight into out[:, t]. When z is a float32
+    temporary (``owned``), out is z itself: step t reads z[:, t] completely before its spikes overwrite it,
+    so no second [N, T, ...] tensor is allocated (fresh pages of a large tensor cost page faults)."""
     neuron = make_neuron(plan.g.nodes[name], plan.dt, plan.threshold, plan.reset, plan.dtype, name)
     n, T = z.shape[:2]
     keep_v = record_voltage or not neuron.spiking
-    out = torch.empty(z.shape, dtype=torch.float32 if not plan.fixed else plan.dtype) if neuron.spiking else None
+    out_dtype = torch.float32 if not plan.fixed else plan.dtype
+    if not neuron.spiking:
+        out = None
+    elif owned and z.dtype == out_dtype and z.is_contiguous():
+        out = z
+    else:
+        out = torch.empty(z.shape, dtype=out_dtype)
     volts = torch.empty(z.shape, dtype=torch.float64 if plan.fixed else plan.dtype) if keep_v else None
     neuron.reset_state((n, *z.shape[2:]))
     with _elementwise_threads():
@@ -226,16 +267,19 @@ def run_layers(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Obse
     uses = {n: len(plan.succ[n]) for n in plan.order}
     spikes, volts, output = {}, {}, None
 
-    def summed(name: str) -> torch.Tensor:
+    def summed(name: str) -> tuple[torch.Tensor, bool]:
+        """The summed input of ``name`` and whether it is a temporary nobody else reads (owned)."""
         srcs = plan.pred[name]
         acc = values[srcs[0]]
         for s in srcs[1:]:
             acc = acc + values[s]
+        owned = len(srcs) > 1
         for s in srcs:
             uses[s] -= 1
             if uses[s] == 0 and s not in keep:
                 values.pop(s, None)
-        return acc
+                owned = owned or plan.kind(s) != "Input"  # the input may share the caller's memory
+        return acc, owned
 
     for name in plan.order:
         kind = plan.kind(name)
@@ -244,18 +288,18 @@ def run_layers(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Obse
         if kind == "Input":
             values[name] = x
             continue
-        z = summed(name)
+        z, owned = summed(name)
         if name in chains:
             chain = chains[name]
             values[chain[-1]] = _run_chain(plan, chain, z, chunk_frames, observer)
         elif kind == "Output":
             output = z
         elif kind == "ASA":
-            values[name] = _asa(plan, name, z)
+            values[name] = _asa(plan, name, z, owned)
         elif kind == "TimeGain":
-            values[name] = _timegain(plan, name, z, plan.source_steps(name, T))
+            values[name] = _timegain(plan, name, z, plan.source_steps(name, T), owned)
         elif kind in NEURON_KINDS:
-            out, v, spiking = _run_neuron(plan, name, z, record_voltage)
+            out, v, spiking = _run_neuron(plan, name, z, record_voltage, owned)
             values[name] = out
             if spiking:
                 spikes[name] = out

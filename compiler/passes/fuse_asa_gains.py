@@ -39,7 +39,7 @@ from snnc.compiler.passes.base import PassError, PassRecord, register_pass
 from snnc.compiler.passes.probe import probe_batches
 
 GRANULARITIES = ("t", "tc", "tchw", "c")
-#: chosen from the measurement in docs/_fragments/passes.md (bench/asa_gain_granularity.py).
+#: chosen from the measurement in docs/results.md §2 (bench/asa_gain_granularity.py).
 DEFAULT_GRANULARITY = "tc"
 
 
