@@ -84,6 +84,18 @@ class _Window:
     def _source_step(self, k: int) -> int:
         return max(0, k - self.depth)
 
+    def _window_step(self, silent_dtype) -> int | None:
+        """The step k inside the current window, after resetting u, v at its start; None (and a silent
+        step emitted) during the ``pad`` idle steps that flush the synapse buffers between samples."""
+        k = self._k()
+        if k == 0:
+            self.u[:] = 0
+            self.v[:] = 0
+        if k >= self.T:
+            self._emit(np.zeros(self.v.shape, silent_dtype), self.v)
+            return None
+        return k
+
     def _emit(self, s: np.ndarray, v: np.ndarray) -> None:
         self.s_out.send(s)
         rec = np.concatenate([s.ravel(), v.ravel()]) if self.record_voltage else s.ravel()
@@ -114,12 +126,8 @@ class PySnncNeuronFloat(_Window, PyLoihiProcessModel):
 
     def run_spk(self) -> None:
         a = self.a_in.recv()
-        k = self._k()
-        if k == 0:
-            self.u[:] = 0
-            self.v[:] = 0
-        if k >= self.T:
-            self._emit(np.zeros(self.v.shape), self.v)
+        k = self._window_step(float)
+        if k is None:
             return
         factor = self.in_gain * (self.gain[self._source_step(k)] if self.has_gain else 1.0)
         bias = self.bias_mant * (self.gain[self._source_step(k)] if self.has_gain else 1.0)
@@ -147,12 +155,8 @@ class PySnncNeuronFixed(_Window, AbstractPyLifModelFixed):
 
     def run_spk(self) -> None:
         a = self.a_in.recv()
-        k = self._k()
-        if k == 0:
-            self.u[:] = 0
-            self.v[:] = 0
-        if k >= self.T:
-            self._emit(np.zeros(self.v.shape, np.int32), self.v)
+        k = self._window_step(np.int32)
+        if k is None:
             return
         if self.has_gain:
             a = (a.astype(np.int64) * self.gain[self._source_step(k)]) >> self.gain_shift
