@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.snnc-installed
 DEMO   ?= build/demo
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install test test-all test-lava bench demo clean golden
+.PHONY: install test test-all test-lava bench demo clean golden paper-tables
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ golden: install
 
 demo: install
 	$(BIN)/python -m snnc.demo --out $(DEMO)
+
+paper-tables: install
+	$(BIN)/snnc experiment --out build/experiment --doc docs/paper-tables.md
 
 clean:
 	rm -rf build .pytest_cache

@@ -28,6 +28,7 @@ import nir
 from snnc.compiler.ir.graph_utils import input_names, node_kind
 from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY, GRANULARITIES
 from snnc.compiler.pipeline import TARGETS, parse_pass_list, run_pipeline, select_passes
+from snnc.compiler.window_attention import is_attention
 from snnc.errors import SnncError
 
 Progress = Callable[[str, int, int], None]
@@ -104,7 +105,7 @@ def load_frames(graph: nir.NIRGraph, data: str, split: str, n: int, seed: int) -
 
 
 def _needs_calibration(graph: nir.NIRGraph, names: list[str]) -> bool:
-    has_asa = any(node_kind(n) == "ASA" for n in graph.nodes.values())
+    has_asa = any(is_attention(n) for n in graph.nodes.values())
     return ("fuse_asa_gains" in names and has_asa) or "quantize" in names
 
 
@@ -146,8 +147,10 @@ def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress
     calib = None
     if _needs_calibration(source, names):
         calib, _ = load_frames(source, opts.data, "train", opts.calibrate, opts.seed)
+    # Loihi's LIF has no input rectification: lava and fixed-point graphs drop MA-SNN attention's ReLU
+    rectify = opts.target != "lava" and "quantize" not in names
     options = {"calibration": calib, "granularity": opts.gain_granularity, "clip_weights": opts.clip_weights,
-               "progress": progress}
+               "progress": progress, "rectify": rectify}
     return run_pipeline(source, names, options, on_pass=on_pass)
 
 

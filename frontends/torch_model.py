@@ -80,11 +80,20 @@ class _Builder:
                                      shape=np.asarray(self.shape, dtype=np.int64)))
 
     def asa(self, name: str, m: nn.Module) -> None:
-        fc2 = f32(m.fc2.weight) if getattr(m, "fc2", None) is not None else np.zeros((0, 0), dtype=np.float32)
-        self.add(name, ext.ASA(alpha=f32(m.alpha), gamma=f32(m.gamma), fc1=f32(m.fc1.weight), fc2=fc2,
+        def w(sub, empty=(0, 0)):
+            return f32(sub.weight if isinstance(sub, nn.Module) else sub) if sub is not None else np.zeros(empty, np.float32)
+
+        self.add(name, ext.ASA(alpha=w(m.alpha, (0,)), gamma=w(m.gamma, (0,)), fc1=w(m.fc1), fc2=w(m.fc2),
                                conv1=f32(m.conv1.weight), conv2=f32(m.conv2.weight), T=int(m.T),
                                reduction=int(m.reduction), lam=float(m.lam), k_c=int(m.k_c), k_t=int(m.k_t),
-                               shape=np.asarray(self.shape, dtype=np.int64)))
+                               shape=np.asarray(self.shape, dtype=np.int64), squeeze=m.squeeze,
+                               excitation=m.excitation, eca=w(m.eca, (0,)).reshape(-1)))
+
+    def multidim_attention(self, name: str, m: nn.Module) -> None:
+        weights = {k: (f32(v) if v is not None else np.zeros((0, 0, 0, 0) if k == "spatial" else (0, 0), np.float32))
+                   for k, v in m.weights().items()}
+        self.add(name, ext.MultiDimAttention(dims=m.dims, T=int(m.T), shape=np.asarray(self.shape, dtype=np.int64),
+                                             **weights))
 
     def lif(self, name: str, m: nn.Module) -> None:
         for attr in ("beta", "gain", "v_th"):
@@ -104,9 +113,13 @@ def _conv_block(b: _Builder, prefix: str, block: nn.Module) -> None:
     if block.pool is not None:
         b.pool(f"{prefix}_pool", block.pool)
     if block.attn is not None:
-        if type(block.attn).__name__ != "ASA":
-            raise SnncError(f"model: {prefix}_attn: unsupported attention module {type(block.attn).__name__}")
-        b.asa(f"{prefix}_attn", block.attn)
+        kind = type(block.attn).__name__
+        if kind == "ASA":
+            b.asa(f"{prefix}_attn", block.attn)
+        elif kind == "MultiDimAttention":
+            b.multidim_attention(f"{prefix}_attn", block.attn)
+        else:
+            raise SnncError(f"model: {prefix}_attn: unsupported attention module {kind}")
     b.lif(f"{prefix}_lif", block.lif)
 
 

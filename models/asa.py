@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snnc.models import asa_scores as score_steps
+
 ArrayLike = Any  # torch.Tensor, numpy array, float or None
 
 
@@ -56,33 +58,26 @@ def topk_mask(scores: torch.Tensor, k: int, dim: int) -> torch.Tensor:
     return mask.scatter_(dim, idx, 1.0)
 
 
-def asa_scores(x: torch.Tensor, alpha: ArrayLike, gamma: ArrayLike, fc1: ArrayLike, fc2: ArrayLike) -> torch.Tensor:
+def asa_scores(x: torch.Tensor, alpha: ArrayLike, gamma: ArrayLike, fc1: ArrayLike, fc2: ArrayLike, *,
+               squeeze: str = "s5", excitation: str = "mlp", eca: ArrayLike = None) -> torch.Tensor:
     """Temporal-channel importance scores M, shape (N, T, C), from x of shape (N, T, C, H, W).
 
-    M' = 0.5 (F_avg + F_max) + alpha F_avg + gamma F_max; M = fc2(relu(fc1(M'))) along T
-    (M = fc1(M') when ``fc2`` is None or empty, i.e. reduction r = 1).
+    Default (the released ASA): M' = 0.5 (F_avg + F_max) + alpha F_avg + gamma F_max; M = fc2(relu(fc1(M')))
+    along T (M = fc1(M') when ``fc2`` is None or empty, i.e. reduction r = 1). The ablation choices of
+    ``squeeze`` and ``excitation`` are in :mod:`snnc.models.asa_scores`.
     """
-    a = _t(alpha, x)
-    g = _t(gamma, x)
-    w1 = _t(fc1, x)
-    w2 = _t(fc2, x)
-    f_avg = x.mean(dim=(3, 4))
-    f_max = x.amax(dim=(3, 4))
-    m = 0.5 * (f_avg + f_max) + a * f_avg + g * f_max  # (N, T, C)
-    m = m.transpose(1, 2)  # (N, C, T): fc acts along T
-    m = F.linear(m, w1)
-    if w2 is not None:
-        m = F.linear(F.relu(m), w2)
-    return m.transpose(1, 2)
+    params = {"alpha": _t(alpha, x), "gamma": _t(gamma, x), "fc1": _t(fc1, x), "fc2": _t(fc2, x), "eca": _t(eca, x)}
+    return score_steps.scores(x, params, squeeze, excitation)
 
 
 def asa_masks(
-    x: torch.Tensor, alpha: ArrayLike, gamma: ArrayLike, fc1: ArrayLike, fc2: ArrayLike, lam: float = 0.5
+    x: torch.Tensor, alpha: ArrayLike, gamma: ArrayLike, fc1: ArrayLike, fc2: ArrayLike, lam: float = 0.5, *,
+    squeeze: str = "s5", excitation: str = "mlp", eca: ArrayLike = None,
 ) -> torch.Tensor:
     """The "important" mask I = I_c XOR I_t, float32 0/1 of shape (N, T, C), per sample."""
     x = torch.as_tensor(x, dtype=torch.float32)
     with torch.no_grad():
-        m = asa_scores(x.detach(), alpha, gamma, fc1, fc2)
+        m = asa_scores(x.detach(), alpha, gamma, fc1, fc2, squeeze=squeeze, excitation=excitation, eca=eca)
         _, t, c = m.shape
         i_c = topk_mask(m, int(c * lam), dim=2)
         i_t = topk_mask(m, int(t * lam), dim=1)
@@ -98,16 +93,21 @@ def asa_factor(
     conv1: ArrayLike,
     conv2: ArrayLike,
     lam: float = 0.5,
+    *,
+    squeeze: str = "s5",
+    excitation: str = "mlp",
+    eca: ArrayLike = None,
 ) -> torch.Tensor:
     """The multiplicative ASA factor I A1 + (1 - I) A2, broadcast to x's shape (N, T, C, H, W).
 
     ``y = x * asa_factor(x, ...)`` is the ASA output. Accepts tensors or NumPy arrays for the
     parameters (fc2 None/empty when r = 1; conv weights of shape (1, 2, 3, 3)). Differentiable
-    with respect to x, conv1 and conv2 (not alpha, gamma, fc: they only choose the masks).
+    with respect to x, conv1 and conv2 (not alpha, gamma, fc, eca: they only choose the masks).
+    ``squeeze``/``excitation``/``eca``: the ablation choices of Step 1 (:mod:`snnc.models.asa_scores`).
     """
     x = torch.as_tensor(x, dtype=torch.float32)
     n, t, c, h, w = x.shape
-    imp = asa_masks(x, alpha, gamma, fc1, fc2, lam)[..., None, None]  # (N, T, C, 1, 1)
+    imp = asa_masks(x, alpha, gamma, fc1, fc2, lam, squeeze=squeeze, excitation=excitation, eca=eca)[..., None, None]
     sub = 1.0 - imp
     x_imp = (imp * x).reshape(n, t * c, h, w)
     x_sub = (sub * x).reshape(n, t * c, h, w)
@@ -121,42 +121,59 @@ def asa_factor(
 class ASA(nn.Module):
     """ASA attention over a whole window: y = x * (I A1 + (1 - I) A2); see the module docstring.
 
-    Parameters: ``alpha``, ``gamma`` (shape (1,), 0.5), ``fc1`` (Linear T -> T//r, no bias) and
-    ``fc2`` (Linear T//r -> T, no bias; None when r = 1, fc1 is then Linear T -> T), ``conv1``,
-    ``conv2`` (Conv2d 2 -> 1, 3x3, padding 1, no bias). ``lam`` is the top-k fraction.
+    Parameters: ``alpha``, ``gamma`` (shape (1,), 0.5; squeeze s5 only), ``fc1`` (Linear T -> T//r, no
+    bias) and ``fc2`` (Linear T//r -> T, no bias; None when r = 1, fc1 is then Linear T -> T) for the
+    mlp excitation, ``eca`` (Conv1d 1 -> 1, kernel k, no bias) for the eca excitation, ``conv1``,
+    ``conv2`` (Conv2d 2 -> 1, 3x3, padding 1, no bias). ``lam`` is the top-k fraction. ``squeeze`` and
+    ``excitation`` select the supplement's ablations (Tables S7, S8; :mod:`snnc.models.asa_scores`).
     """
 
-    def __init__(self, T: int, channels: int, reduction: int = 4, lam: float = 0.5) -> None:
+    def __init__(self, T: int, channels: int, reduction: int = 4, lam: float = 0.5, squeeze: str = "s5",
+                 excitation: str = "mlp") -> None:
         super().__init__()
         if T < 1 or channels < 1:
             raise ValueError(f"ASA needs T >= 1 and channels >= 1, got T={T}, channels={channels}")
         if reduction < 1 or T // reduction < 1:
             raise ValueError(f"ASA reduction {reduction} is invalid for T={T} (need 1 <= r <= T)")
+        if squeeze not in score_steps.SQUEEZES:
+            raise ValueError(f"unknown ASA squeeze {squeeze!r}; valid: {', '.join(score_steps.SQUEEZES)}")
+        if excitation not in score_steps.EXCITATIONS:
+            raise ValueError(f"unknown ASA excitation {excitation!r}; valid: {', '.join(score_steps.EXCITATIONS)}")
         self.T, self.channels, self.reduction, self.lam = int(T), int(channels), int(reduction), float(lam)
+        self.squeeze, self.excitation = squeeze, excitation
         self.k_c, self.k_t = int(channels * lam), int(T * lam)
-        self.alpha = nn.Parameter(torch.full((1,), 0.5))
-        self.gamma = nn.Parameter(torch.full((1,), 0.5))
-        if reduction == 1:
+        self.alpha = nn.Parameter(torch.full((1,), 0.5)) if squeeze == "s5" else None
+        self.gamma = nn.Parameter(torch.full((1,), 0.5)) if squeeze == "s5" else None
+        self.fc1 = self.fc2 = self.eca = None
+        if excitation == "mlp" and reduction == 1:
             self.fc1 = nn.Linear(T, T, bias=False)
-            self.fc2 = None
-        else:
+        elif excitation == "mlp":
             self.fc1 = nn.Linear(T, T // reduction, bias=False)
             self.fc2 = nn.Linear(T // reduction, T, bias=False)
+        elif excitation == "eca":
+            k = score_steps.eca_kernel_size(T)
+            self.eca = nn.Conv1d(1, 1, k, padding=k // 2, bias=False)
         self.conv1 = nn.Conv2d(2, 1, 3, padding=1, bias=False)
         self.conv2 = nn.Conv2d(2, 1, 3, padding=1, bias=False)
 
     def params(self) -> tuple:
-        """(alpha, gamma, fc1, fc2, conv1, conv2) weights in :func:`asa_factor` order."""
-        fc2 = self.fc2.weight if self.fc2 is not None else None
-        return self.alpha, self.gamma, self.fc1.weight, fc2, self.conv1.weight, self.conv2.weight
+        """(alpha, gamma, fc1, fc2, conv1, conv2) weights in :func:`asa_factor` order (None where absent)."""
+        def w(m):
+            return None if m is None else m.weight
+        return self.alpha, self.gamma, w(self.fc1), w(self.fc2), self.conv1.weight, self.conv2.weight
+
+    def options(self) -> dict:
+        """The keyword arguments ``squeeze``, ``excitation``, ``eca`` of :func:`asa_factor`."""
+        return {"squeeze": self.squeeze, "excitation": self.excitation,
+                "eca": None if self.eca is None else self.eca.weight}
 
     def masks(self, x: torch.Tensor) -> torch.Tensor:
         """The "important" mask I, (N, T, C)."""
-        return asa_masks(x, *self.params()[:4], lam=self.lam)
+        return asa_masks(x, *self.params()[:4], lam=self.lam, **self.options())
 
     def factor(self, x: torch.Tensor) -> torch.Tensor:
         """The factor I A1 + (1 - I) A2, (N, T, C, H, W)."""
-        return asa_factor(x, *self.params(), lam=self.lam)
+        return asa_factor(x, *self.params(), lam=self.lam, **self.options())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 5 or x.shape[1] != self.T or x.shape[2] != self.channels:
@@ -164,4 +181,5 @@ class ASA(nn.Module):
         return x * self.factor(x)
 
     def extra_repr(self) -> str:
-        return f"T={self.T}, channels={self.channels}, reduction={self.reduction}, lam={self.lam}"
+        return (f"T={self.T}, channels={self.channels}, reduction={self.reduction}, lam={self.lam}, "
+                f"squeeze={self.squeeze}, excitation={self.excitation}")

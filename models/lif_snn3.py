@@ -17,7 +17,7 @@ from typing import Any
 
 from torch import nn
 
-from snnc.models.attention import make_attention
+from snnc.models.attention import ATTENTION_DEFAULTS, make_attention
 from snnc.models.blocks import ConvBlock, FCBlock
 from snnc.models.lif import LIF
 from snnc.models.network import SpikingNet
@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "model": "lif-snn-3", "attention": "asa", "T": 60, "in_channels": 2, "input_size": [32, 32],
     "num_classes": 11, "widths": [64, 128, 128], "fc_hidden": 256, "reduction": 4, "lam": 0.5,
     "v_th": 0.3, "beta": 0.3, "dropout": 0.1,
+    **ATTENTION_DEFAULTS,
 }
 
 
@@ -45,7 +46,7 @@ def build_lif_snn3(config: dict[str, Any]) -> SpikingNet:
     in_ch = int(c["in_channels"])
     for i, width in enumerate(widths):
         pool = nn.AvgPool2d(2) if i > 0 else None
-        attn = make_attention(c["attention"], T, width, int(c["reduction"]), float(c["lam"]))
+        attn = make_attention(c, width)
         blocks.append(ConvBlock(nn.Conv2d(in_ch, width, 3, padding=1, bias=True), lif(), bn=True, pool=pool,
                                 attn=attn, dropout=p if i == 2 else 0.0))
         in_ch = width

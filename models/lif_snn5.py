@@ -17,7 +17,7 @@ from typing import Any
 
 from torch import nn
 
-from snnc.models.attention import make_attention
+from snnc.models.attention import ATTENTION_DEFAULTS, make_attention
 from snnc.models.blocks import ConvBlock, FCBlock
 from snnc.models.lif import PLIF
 from snnc.models.network import SpikingNet
@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "model": "lif-snn-5", "attention": "asa", "T": 20, "in_channels": 2, "input_size": [128, 128],
     "num_classes": 11, "widths": [128, 128, 128, 128, 128], "fc_hidden": 512, "vote": 10,
     "reduction": 1, "lam": 0.5, "v_th": 1.0, "dropout": 0.5,
+    **ATTENTION_DEFAULTS,
 }
 
 
@@ -44,7 +45,7 @@ def build_lif_snn5(config: dict[str, Any]) -> SpikingNet:
     blocks: list[nn.Module] = []
     in_ch = int(c["in_channels"])
     for i, width in enumerate(widths):
-        attn = make_attention(c["attention"], T, width, int(c["reduction"]), float(c["lam"]))
+        attn = make_attention(c, width)
         inpool = nn.MaxPool2d(2) if i > 0 else None
         blocks.append(ConvBlock(nn.Conv2d(in_ch, width, 3, padding=1, bias=False), plif(), bn=True,
                                 inpool=inpool, attn=attn))

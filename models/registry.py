@@ -12,7 +12,7 @@ from torch import nn
 
 from snnc.errors import SnncError
 from snnc.models import lif_snn3, lif_snn5, res_snn18
-from snnc.models.attention import ATTENTIONS
+from snnc.models.attention import check_attention_options
 
 _BUILDERS: dict[str, tuple[Callable[[dict], nn.Module], dict[str, Any]]] = {
     "lif-snn-3": (lif_snn3.build_lif_snn3, lif_snn3.DEFAULTS),
@@ -43,8 +43,9 @@ def complete_config(config: dict[str, Any]) -> dict[str, Any]:
     full = {k: _plain(v) for k, v in {**defaults, **config, "model": name}.items()}
     if not isinstance(full["T"], int) or isinstance(full["T"], bool) or full["T"] <= 0:
         raise SnncError(f"T: must be a positive integer, got {full['T']!r}")
-    if full["attention"] not in ATTENTIONS:
-        raise SnncError(f"attention {full['attention']!r}: unknown; valid: {', '.join(ATTENTIONS)}")
+    problem = check_attention_options(full)
+    if problem:
+        raise SnncError(problem)
     _check_numbers(full)
     if any(int(w) <= 0 for w in full["widths"]) or int(full["num_classes"]) <= 0:
         raise SnncError(f"model {name!r}: widths and num_classes must be positive")

@@ -18,7 +18,7 @@ from typing import Any
 
 from torch import nn
 
-from snnc.models.attention import make_attention
+from snnc.models.attention import ATTENTION_DEFAULTS, make_attention
 from snnc.models.blocks import ConvBlock, FCBlock, ResidualBlock
 from snnc.models.lif import LIF
 from snnc.models.network import SpikingNet
@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "model": "res-snn-18", "attention": "asa", "T": 8, "in_channels": 2, "input_size": [128, 128],
     "num_classes": 300, "widths": [64, 128, 256, 512], "reduction": 2, "lam": 0.5,
     "v_th": 1.0, "beta": 0.5,
+    **ATTENTION_DEFAULTS,
 }
 
 
@@ -46,7 +47,7 @@ def build_res_snn18(config: dict[str, Any]) -> SpikingNet:
         return LIF(beta=c["beta"], v_th=c["v_th"])
 
     def conv(cin: int, cout: int, stride: int, attention: bool = True) -> ConvBlock:
-        attn = make_attention(c["attention"], T, cout, int(c["reduction"]), float(c["lam"])) if attention else None
+        attn = make_attention(c, cout) if attention else None
         return ConvBlock(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), lif(), bn=True, attn=attn)
 
     blocks: list[nn.Module] = [ConvBlock(nn.Conv2d(int(c["in_channels"]), widths[0], 7, 2, 3, bias=False), lif())]

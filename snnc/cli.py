@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("snnc.commands.compile", "Run compiler passes; write an artifact directory."),
     "simulate": ("snnc.commands.simulate", "Run a model or artifact; report spikes and energy."),
     "regress": ("snnc.commands.regress", "Compare spike counts with a golden file (CI)."),
+    "experiment": ("snnc.commands.experiment", "Recompute the paper's attention tables (S1, S3, S7-S9)."),
 }
 
 

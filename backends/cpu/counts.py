@@ -19,7 +19,7 @@ spike travels through its pooled position): the pooled values are multiplied by 
 
 Per spiking layer: output spikes, L-SFR(t) (spikes at t ÷ neurons), LASFR (mean over t) and
 neuron updates (T × neurons per sample). NASFR = Σ_l LASFR_l·n_l / Σ_l n_l over all spiking layers.
-ASA/TimeGain extra multiplies are counted from their real shapes (see :func:`attention_macs`).
+Attention/TimeGain extra multiplies are counted from their real shapes (see :func:`attention_macs`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import nir
 import torch
 import torch.nn.functional as F
 
+from snnc.compiler.analysis.attention_cost import cost
 from snnc.compiler.ir.graph_utils import node_kind, predecessors, successors
 from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
 
@@ -100,20 +101,12 @@ class LayerActivity:
 
 
 def attention_macs(node: nir.NIRNode, shape: tuple[int, ...]) -> dict[str, int]:
-    """Extra multiplies of ASA / TimeGain per sample: Table S1's form and the executed one.
-
-    Table S1 (ASA): ΔMAC1 = 2T²/r + 2·2·3·3·h·w, ΔMAC2 = T·N. Executed: the fc runs per channel
-    (C·2·T·⌊T/r⌋, or C·T² for r = 1), the two 3×3 spatial convs 2·(2·9·h·w), the gain T·N.
-    TimeGain: ΔMAC2 = T·N only.
-    """
-    n = int(np.prod(shape))
-    if node_kind(node) == "TimeGain":
-        t = int(np.asarray(node.gain).shape[0])
-        return {"table_s1_mac1": 0, "mac2": t * n, "executed_mac1": 0}
-    t, r = int(node.T), int(node.reduction)
-    c, h, w = shape
-    fc = c * t * t if r == 1 else c * 2 * t * (t // r)
-    return {"table_s1_mac1": 2 * t * t // r + 36 * h * w, "mac2": t * n, "executed_mac1": fc + 2 * 18 * h * w}
+    """Extra multiplies of an attention or TimeGain node per sample: Table S1's form (``table_s1_mac1``,
+    ``mac2``) and the executed one (``executed_mac1``, ``executed_mac2``); see
+    :mod:`snnc.compiler.analysis.attention_cost`."""
+    c = cost(node, shape)
+    return {"table_s1_mac1": c["mac1"], "mac2": c["mac2"], "executed_mac1": c["executed_mac1"],
+            "executed_mac2": c["executed_mac2"], "params": c["params"]}
 
 
 def avgpool_scale(g: nir.NIRGraph, name: str, pred: dict[str, list[str]]) -> float:
@@ -169,7 +162,7 @@ class Counter:
                                                    value_scale=avgpool_scale(self.g, name, pred))
             elif kind in SPIKING:
                 self.layers[name] = LayerActivity(name, int(np.prod(shape_of(self.g, name, "output"))))
-            elif kind in ("ASA", "TimeGain"):
+            elif kind in ("ASA", "MultiDimAttention", "TimeGain"):
                 self.attention[name] = attention_macs(node, shape_of(self.g, name, "output"))
 
     def observe(self, name: str, frames: torch.Tensor, n: int) -> None:

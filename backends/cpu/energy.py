@@ -7,7 +7,8 @@ reading most consistent with Table S3, energy notes §1.7; /groups applied; FC: 
     FL_SNN,n = T · FL_n · Φ_n          Φ_n: LASFR of the spiking layer(s) feeding n (summed for
                                         residual sums); Φ^0 = fraction of non-zero input pixels
     E_Base   = E_MAC · FL_SNN,1 + E_AC · Σ_{n≥2} FL_SNN,n                                   (S1)
-    Attention (Table S1, ASA): Δ_MAC = Σ_layers (2T²/r + 2·2·3·3·h·w) + T·N_gated           (S2)
+    Attention (Table S1): Δ_MAC = Σ_layers Δ_MAC1 + Δ_MAC2, e.g. ASA 2T²/r + 2·2·3·3·h·w + T·N  (S2)
+               (every module: snnc.compiler.analysis.attention_cost)
     ΔE       = E_MAC · Δ_MAC − E_AC · Δ_AC,  Δ_AC = Σ_{AC layers} T·FL_n·(Φ_n^base − Φ_n)    (S3)
     r_REC    = ΔE / E_Base                                                                  (S4)
 
@@ -103,7 +104,7 @@ def attention_rows(counter: Counter, k: Constants) -> list[dict]:
         target = target_layer(counter.g, name, counter.succ)
         rows.append({"name": name, "target": target, **m,
                      "energy_analytic_pj": k.e_mac * (m["table_s1_mac1"] + m["mac2"]),
-                     "energy_measured_pj": k.e_mac * (m["executed_mac1"] + m["mac2"])})
+                     "energy_measured_pj": k.e_mac * (m["executed_mac1"] + m["executed_mac2"])})
     return rows
 
 
@@ -125,7 +126,7 @@ def energy_report(graph: nir.NIRGraph, counter: Counter, k: Constants | None = N
         "attention_mac_table_s1": sum(a["table_s1_mac1"] + a["mac2"] for a in attn),
         "measured_mac": sum(r["measured_ops"] for r in rows if r["op_measured"] == "MAC"),
         "measured_ac": sum(r["measured_ops"] for r in rows if r["op_measured"] == "AC"),
-        "attention_mac_executed": sum(a["executed_mac1"] + a["mac2"] for a in attn),
+        "attention_mac_executed": sum(a["executed_mac1"] + a["executed_mac2"] for a in attn),
         "sop": total_sop, "neuron_updates": updates,
     }
     totals["energy_analytic_pj"] = (k.e_mac * (totals["analytic_mac"] + totals["attention_mac_table_s1"])

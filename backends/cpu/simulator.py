@@ -38,6 +38,7 @@ from snnc.backends.result import SimResult
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, successors, topological_order
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 from snnc.compiler.ir.verify import DELAYING_KINDS, check_supported, timegain_depth
+from snnc.compiler.window_attention import ATTENTION_KINDS
 from snnc.errors import SnncError
 
 SYNAPSE_KINDS = ("Conv2d", "Affine", "Linear")
@@ -112,6 +113,9 @@ def _timegain(plan: Plan, name: str, z: torch.Tensor, steps: np.ndarray, owned: 
     """y[:, t] = g[s(t)] · z[:, t]; fixed point: floor(z · gain_mant[s(t)] / 2^gain_shift). ``owned``: z is a
     temporary nobody else reads, so the float product may overwrite it."""
     node = plan.g.nodes[name]
+    if node.rectify:  # y = g · max(z, 0)
+        z = z.clamp_min_(0.0) if owned else z.clamp_min(0.0)
+        owned = True
     if plan.fixed and np.asarray(node.gain_mant).size:
         m = torch.as_tensor(np.asarray(node.gain_mant, np.float64)[steps], dtype=torch.float64)
         return torch.floor(z * m / float(2 ** int(node.gain_shift)))
@@ -140,24 +144,24 @@ def _elementwise_threads():
 
 
 def _asa(plan: Plan, name: str, z: torch.Tensor, owned: bool = False) -> torch.Tensor:
-    """y = z · asa_factor(z): the model's exact float32 ASA, called exactly as the model calls it (whole
+    """y = z · f(z) for a window-attention node (ASA or MultiDimAttention): the model's exact float32
+    factor (``snnc.compiler.window_attention.factor``), called exactly as the model calls it (whole
     batch, caller's threads). Splitting the batch is not bit-identical at paper size (measured: running
-    it one sample at a time changed spikes), so it is not chunked. Float graphs use
-    :func:`_asa_apply` (same values, fewer full-size passes); fixed-point graphs call ``asa_factor``."""
-    from snnc.models.asa import asa_factor
+    it one sample at a time changed spikes), so it is not chunked. Float ASA graphs use
+    :func:`_asa_apply` (same values, fewer full-size passes)."""
+    from snnc.compiler.window_attention import factor
 
     node = plan.g.nodes[name]
     if z.shape[1] != int(node.T):
-        raise SnncError(f"input: ASA node {name!r} needs T = {node.T} steps, got {z.shape[1]}")
-    fc2 = node.fc2 if np.asarray(node.fc2).size else None
-    if not plan.fixed:
-        return _asa_apply(z, node, fc2, owned)
+        raise SnncError(f"input: attention node {name!r} needs T = {node.T} steps, got {z.shape[1]}")
+    if not plan.fixed and plan.kind(name) == "ASA":
+        return _asa_apply(z, node, owned)
     z32 = z.to(torch.float32)
-    y = z32 * asa_factor(z32, node.alpha, node.gamma, node.fc1, fc2, node.conv1, node.conv2, node.lam)
+    y = z32 * factor(node, z32)
     return y.to(plan.dtype)
 
 
-def _asa_apply(x: torch.Tensor, node, fc2, owned: bool) -> torch.Tensor:
+def _asa_apply(x: torch.Tensor, node, owned: bool) -> torch.Tensor:
     """``x * asa_factor(x, ...)`` with the same float32 values (snnc.models.asa.asa_factor, whose steps up to
     A1, A2 are repeated here call for call on the whole batch). Its last line, I·A1 + (1 − I)·A2 with I ∈ {0, 1}
     and A1, A2 ∈ (0, 1), equals ``where(I, A1, A2)`` exactly (1·a + 0·b = a, 0·a + 1·b = b in IEEE float), so
@@ -166,11 +170,12 @@ def _asa_apply(x: torch.Tensor, node, fc2, owned: bool) -> torch.Tensor:
     (tests/backends/cpu/test_cpu_exact_models.py) and checked at paper size in bench/bench_cpu.py."""
     import torch.nn.functional as F
 
+    from snnc.compiler.window_attention import asa_arguments
     from snnc.models.asa import _t, asa_masks
 
-    lam = node.lam
+    (alpha, gamma, fc1, fc2, _, _, lam), options = asa_arguments(node)
     n, t, c, h, w = x.shape
-    imp = asa_masks(x, node.alpha, node.gamma, node.fc1, fc2, lam)[..., None, None]  # (N, T, C, 1, 1)
+    imp = asa_masks(x, alpha, gamma, fc1, fc2, lam, **options)[..., None, None]  # (N, T, C, 1, 1)
     sub = 1.0 - imp
     x_imp = (imp * x).reshape(n, t * c, h, w)
     d_imp = torch.cat([x_imp.mean(dim=1, keepdim=True) / lam, x_imp.amax(dim=1, keepdim=True)], dim=1)
@@ -294,7 +299,7 @@ def run_layers(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Obse
             values[chain[-1]] = _run_chain(plan, chain, z, chunk_frames, observer)
         elif kind == "Output":
             output = z
-        elif kind == "ASA":
+        elif kind in ATTENTION_KINDS:
             values[name] = _asa(plan, name, z, owned)
         elif kind == "TimeGain":
             values[name] = _timegain(plan, name, z, plan.source_steps(name, T), owned)

@@ -26,8 +26,8 @@ def run_steps(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Obser
     neurons = {}
     for name in plan.order:
         kind = plan.kind(name)
-        if kind == "ASA":
-            raise SnncError(f"graph: ASA node {name!r} needs the whole window; it cannot sit in a recurrent graph")
+        if kind in ("ASA", "MultiDimAttention"):
+            raise SnncError(f"graph: {kind} node {name!r} needs the whole window; it cannot sit in a recurrent graph")
         if kind in NEURON_KINDS:
             neurons[name] = make_neuron(plan.g.nodes[name], plan.dt, plan.threshold, plan.reset, plan.dtype, name)
             neurons[name].reset_state((n, *shape_of(plan.g, name, "output")))

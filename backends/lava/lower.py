@@ -54,6 +54,7 @@ def refuse_unhosted(graph: nir.NIRGraph) -> None:
         kind = node_kind(node)
         if kind not in HOSTED:
             hint = {"BatchNorm": " (run fold_batchnorm)", "ASA": " (run fuse_asa_gains)",
+                    "MultiDimAttention": " (run fuse_asa_gains)",
                     "MaxPool2d": " (Lava has no max pooling)"}.get(kind, "")
             raise UnsupportedNodeError(f"lava: node {name!r} has type {kind}, which the Lava backend cannot host{hint}; "
                                        f"supported: {', '.join(HOSTED)}")
@@ -180,6 +181,9 @@ def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
         if kind == "Flatten":
             signal[name] = [{**t, "flat": True} if len(t["shape"]) == 3 else t for t in terms]
             continue
+        if kind == "TimeGain" and node.rectify:
+            raise UnsupportedNodeError(f"lava: TimeGain {name!r} rectifies its input (MA-SNN attention's ReLU); "
+                                       "Lava's LIF has no input rectification (compile with --target lava, which drops it)")
         if kind == "TimeGain":
             gain = np.asarray(node.gain_mant if (fixed and np.asarray(node.gain_mant).size) else node.gain)
             if fixed and not np.asarray(node.gain_mant).size:

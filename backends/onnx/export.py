@@ -67,7 +67,7 @@ def _refuse_unsupported(g: nir.NIRGraph, fixed: bool) -> None:
     ok = fixed_ok if fixed else float_ok
     for name, node in g.nodes.items():
         kind = node_kind(node)
-        if kind == "ASA":
+        if kind in ("ASA", "MultiDimAttention"):
             raise lf.refuse(name, kind, "needs the whole window of T steps (not causal); compile with "
                                         "--asa-mode fused (fuse_asa_gains) to get a per-step TimeGain")
         if kind not in ok:
@@ -189,6 +189,8 @@ def _lower(b, name, node, x, g, timing, fixed, states, spiking, outputs, rule, r
         return lf.batchnorm(b, name, node, x, len(shape) + 1)
     if kind == "TimeGain":
         step = _step_index(b, g, name, timing)
+        if node.rectify:  # y = g · max(x, 0)
+            x = b.op("Relu", [x])
         if fixed:
             return _fixed_timegain(b, name, node, x, step)
         return lf.timegain(b, name, node, x, step)

@@ -8,8 +8,9 @@ Table S2, per timestep of the equivalent ANN:
 
 The SNN cost of a layer is T · FL · Φ (Φ the firing rate of the layer's input, Eq. S1); that
 product is the energy model's job (``inputs_from`` names the spiking layers whose rate is Φ).
-ASA adds, per window (Table S1): ΔMAC1 = 2 T²/r + 2·2·3·3·h·w (scores and the two spatial 3×3
-convs) and ΔMAC2 = T · N (one multiply per neuron per step); reported in ``attn_macs``.
+Attention adds, per window (Table S1, :mod:`snnc.compiler.analysis.attention_cost`), e.g. for ASA
+ΔMAC1 = 2 T²/r + 2·2·3·3·h·w (scores and the two spatial 3×3 convs) and ΔMAC2 = T · N (one multiply
+per neuron per step); reported in ``attn_macs``.
 Parameters count every learnable array (BatchNorm: γ, β; running statistics are buffers).
 Neurons count the spiking populations (LIF, IF, CubaLIF, LoihiLIF).
 """
@@ -21,16 +22,19 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import nir
 
+from snnc.compiler.analysis.attention_cost import cost as attention_cost
 from snnc.compiler.ir.graph_utils import node_kind, predecessors, topological_order
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 
 SPIKING_KINDS = ("LIF", "IF", "CubaLIF", "LoihiLIF")
-PASS_THROUGH = ("Flatten", "SumPool2d", "AvgPool2d", "MaxPool2d", "BatchNorm", "Scale", "ASA", "TimeGain")
+PASS_THROUGH = ("Flatten", "SumPool2d", "AvgPool2d", "MaxPool2d", "BatchNorm", "Scale", "ASA", "MultiDimAttention",
+                "TimeGain")
 
 #: learnable parameter fields per node kind
 PARAM_FIELDS: dict[str, tuple[str, ...]] = {
     "Conv2d": ("weight", "bias"), "Affine": ("weight", "bias"), "Linear": ("weight",),
-    "BatchNorm": ("weight", "bias"), "ASA": ("alpha", "gamma", "fc1", "fc2", "conv1", "conv2"),
+    "BatchNorm": ("weight", "bias"), "ASA": ("alpha", "gamma", "fc1", "fc2", "eca", "conv1", "conv2"),
+    "MultiDimAttention": ("time_fc1", "time_fc2", "channel_fc1", "channel_fc2", "spatial"),
 }
 
 
@@ -105,16 +109,10 @@ def analyze(g: nir.NIRGraph) -> list[LayerStats]:
             row.inputs_from = _spiking_sources(g, name, pred)
         elif kind in SPIKING_KINDS:
             row.neurons = int(np.prod(row.output_shape))
-        elif kind == "ASA":
-            t, r = int(node.T), int(node.reduction)
-            c, h, w = row.output_shape
-            mac1 = 2 * t * t // r + 2 * 2 * 3 * 3 * h * w
-            row.attn_macs = int(mac1 + t * c * h * w)
-            row.note = f"ΔMAC1 {mac1} + ΔMAC2 {t * c * h * w} per window"
-        elif kind == "TimeGain":
-            t = int(np.asarray(node.gain).shape[0])
-            row.attn_macs = int(t * np.prod(row.output_shape))
-            row.note = "ΔMAC2 = T·N per window"
+        elif kind in ("ASA", "MultiDimAttention", "TimeGain"):
+            c = attention_cost(node, row.output_shape)
+            row.attn_macs = int(c["mac1"] + c["mac2"])
+            row.note = f"ΔMAC1 {c['mac1']} + ΔMAC2 {c['mac2']} per window (Table S1)"
         rows.append(row)
     return rows
 

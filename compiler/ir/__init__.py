@@ -1,5 +1,5 @@
 """The snnc IR: a ``nir.NIRGraph`` of standard NIR nodes plus the extension nodes in
-:mod:`snnc.compiler.ir.nodes` (BatchNorm, ASA, TimeGain, MaxPool2d, LoihiLIF).
+:mod:`snnc.compiler.ir.nodes` (BatchNorm, ASA, MultiDimAttention, TimeGain, MaxPool2d, LoihiLIF).
 
 Utilities: :func:`copy_graph`, :func:`topological_order` (tolerates recurrent cycles),
 :func:`infer_shapes`, :func:`verify`, :func:`read_graph` / :func:`write_graph`,
@@ -8,6 +8,7 @@ Utilities: :func:`copy_graph`, :func:`topological_order` (tolerates recurrent cy
 
 from snnc.compiler.ir.nodes import (  # noqa: F401
     ASA,
+    MultiDimAttention,
     EXTENSION_NODES,
     BatchNorm,
     LoihiLIF,

@@ -68,11 +68,16 @@ class ASA(NIRNode):
     Masks are computed per sample (the released code couples the samples of a batch).
     Not causal in time; no standard-NIR lowering. ``fuse_asa_gains`` replaces it by a
     :class:`TimeGain` calibrated on data.
+
+    Ablations (supplement Tables S7, S8; ``snnc.models.asa_scores``): ``squeeze`` s5 (step 2 above),
+    s7 (M' = F_avg) or s8 (M' = ½(F_avg + F_max)), alpha and gamma empty for s7/s8; ``excitation`` mlp
+    (step 3), eca (M = conv1d(M') along T with kernel ``eca`` (k,), fc1/fc2 empty) or simam
+    (parameter-free, fc1/fc2 empty).
     """
 
-    alpha: np.ndarray  # (1,)
+    alpha: np.ndarray  # (1,), or (0,) unless squeeze == "s5"
     gamma: np.ndarray  # (1,)
-    fc1: np.ndarray  # (T//r, T), or (T, T) when r == 1
+    fc1: np.ndarray  # (T//r, T), or (T, T) when r == 1; (0, 0) unless excitation == "mlp"
     fc2: np.ndarray  # (T, T//r), or shape (0, 0) when r == 1
     conv1: np.ndarray  # (1, 2, 3, 3), no bias, padding 1
     conv2: np.ndarray  # (1, 2, 3, 3)
@@ -82,21 +87,86 @@ class ASA(NIRNode):
     k_c: int = 0  # int(C * lam)
     k_t: int = 0  # int(T * lam)
     shape: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))  # (C, H, W)
+    squeeze: str = "s5"
+    excitation: str = "mlp"
+    eca: np.ndarray = field(default_factory=lambda: np.zeros((0,), dtype=np.float32))  # (k,) for eca
 
     def __post_init__(self):
-        self.alpha = np.asarray(self.alpha, dtype=np.float32).reshape(1)
-        self.gamma = np.asarray(self.gamma, dtype=np.float32).reshape(1)
+        self.squeeze, self.excitation = str(self.squeeze), str(self.excitation)
+        if self.squeeze not in ("s5", "s7", "s8") or self.excitation not in ("mlp", "eca", "simam"):
+            raise ValueError(f"ASA squeeze/excitation {self.squeeze!r}/{self.excitation!r} unknown "
+                             "(squeeze: s5, s7, s8; excitation: mlp, eca, simam)")
+        n_ag = 1 if self.squeeze == "s5" else 0
+        self.alpha = np.asarray(self.alpha, dtype=np.float32).reshape(-1)
+        self.gamma = np.asarray(self.gamma, dtype=np.float32).reshape(-1)
+        if self.alpha.size != n_ag or self.gamma.size != n_ag:
+            raise ValueError(f"ASA squeeze {self.squeeze} needs alpha, gamma of size {n_ag}")
+        self.fc1 = np.asarray(self.fc1, dtype=np.float32)
+        self.fc2 = np.asarray(self.fc2, dtype=np.float32)
+        self.eca = np.asarray(self.eca, dtype=np.float32).reshape(-1)
         self.T = int(self.T)
         self.reduction = int(self.reduction)
         self.lam = float(self.lam)
         self.k_c = int(self.k_c)
         self.k_t = int(self.k_t)
         self.shape = _shape(self.shape)
-        if self.fc1.ndim != 2 or self.fc1.shape[1] != self.T:
+        if self.excitation == "mlp" and (self.fc1.ndim != 2 or self.fc1.shape[1] != self.T):
             raise ValueError(f"ASA.fc1 must have shape (T//r, T) with T={self.T}, got {self.fc1.shape}")
+        if self.excitation != "mlp" and (self.fc1.size or self.fc2.size):
+            raise ValueError(f"ASA excitation {self.excitation} has no fc1/fc2")
+        if (self.excitation == "eca") != bool(self.eca.size) or (self.eca.size and self.eca.size % 2 == 0):
+            raise ValueError(f"ASA.eca must be an odd-length kernel exactly when excitation is eca, got {self.eca.shape}")
         for name in ("conv1", "conv2"):
             if np.asarray(getattr(self, name)).shape != (1, 2, 3, 3):
                 raise ValueError(f"ASA.{name} must have shape (1, 2, 3, 3), got {np.asarray(getattr(self, name)).shape}")
+        t = self.shape if self.shape.size else None
+        self.input_type = {"input": t}
+        self.output_type = {"output": t}
+
+
+@dataclass(eq=False)
+class MultiDimAttention(NIRNode):
+    r"""MA-SNN's multi-dimensional attention over a whole window: TA (dims "t"), CA ("c"), SA ("s") or
+    TCSA ("tcs"); ``snnc.models.ma_attention``. For one sample x of shape (T, C, H, W), in the order t, c, s:
+
+    - t: a_t = σ(W_t2 relu(W_t1 avg_{chw} x) + W_t2 relu(W_t1 max_{chw} x)) ∈ (0, 1)^T; x ← a_t x
+    - c: a_c = σ(W_c2 relu(W_c1 avg_{thw} x) + W_c2 relu(W_c1 max_{thw} x)) ∈ (0, 1)^C; x ← a_c x
+    - s: a_s = σ(conv_k([mean_{tc} x, max_{tc} x])) ∈ (0, 1)^{H×W}
+    - y[t, c, h, w] = x[t, c, h, w] · a_t[t] a_c[c] a_s[h, w] · [x[t, c, h, w] > 0]   (the final ReLU)
+
+    Absent dimensions have empty weights. Not causal in time; no standard-NIR lowering;
+    ``fuse_asa_gains`` replaces it by a calibrated :class:`TimeGain`, like ASA.
+    """
+
+    dims: str
+    time_fc1: np.ndarray  # (T//r_t, T) or (0, 0)
+    time_fc2: np.ndarray  # (T, T//r_t) or (0, 0)
+    channel_fc1: np.ndarray  # (C//r_c, C) or (0, 0)
+    channel_fc2: np.ndarray  # (C, C//r_c) or (0, 0)
+    spatial: np.ndarray  # (1, 2, k, k) or (0, 0, 0, 0)
+    T: int
+    shape: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))  # (C, H, W)
+
+    def __post_init__(self):
+        self.dims, self.T = str(self.dims), int(self.T)
+        if self.dims not in ("t", "c", "s", "tcs"):
+            raise ValueError(f"MultiDimAttention dims must be t, c, s or tcs, got {self.dims!r}")
+        for name in ("time_fc1", "time_fc2", "channel_fc1", "channel_fc2", "spatial"):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
+        self.shape = _shape(self.shape)
+        checks = (("t", self.time_fc1, 2), ("t", self.time_fc2, 2), ("c", self.channel_fc1, 2),
+                  ("c", self.channel_fc2, 2), ("s", self.spatial, 4))
+        for dim, w, ndim in checks:
+            if (dim in self.dims) != bool(w.size) or (w.size and w.ndim != ndim):
+                raise ValueError(f"MultiDimAttention(dims={self.dims!r}): weights of dimension {dim!r} must be "
+                                 f"present ({ndim}-d) exactly when the dimension is")
+        if "t" in self.dims and (self.time_fc1.shape[1] != self.T or self.time_fc2.shape != self.time_fc1.shape[::-1]):
+            raise ValueError(f"MultiDimAttention time MLP must be (h, T), (T, h) with T={self.T}")
+        if "c" in self.dims and self.channel_fc2.shape != self.channel_fc1.shape[::-1]:
+            raise ValueError("MultiDimAttention channel MLP must be (h, C), (C, h)")
+        if "s" in self.dims and (self.spatial.shape[:2] != (1, 2) or self.spatial.shape[2] != self.spatial.shape[3]
+                                 or self.spatial.shape[2] % 2 == 0):
+            raise ValueError(f"MultiDimAttention.spatial must be (1, 2, k, k) with k odd, got {self.spatial.shape}")
         t = self.shape if self.shape.size else None
         self.input_type = {"input": t}
         self.output_type = {"output": t}
@@ -118,6 +188,10 @@ class TimeGain(NIRNode):
     y = (x · gain_mant[s(t)]) >> gain_shift (arithmetic shift, i.e. floor). ``gain_mant`` of size 0
     means "not quantized".
 
+    ``rectify``: y = g[s(t)] ⊙ max(x[t], 0), the ReLU on the currents that ends MA-SNN's attention
+    (TA/CA/SA/TCSA), kept when their factor is frozen (float graphs on cpu/onnx only: Loihi's LIF, which
+    holds the synapse bias in the neuron, has no input rectification).
+
     Lowering: a time-constant gain (all g[t] equal) folds into the preceding weights and bias (exact);
     a time-varying gain has no standard NIR form.
     """
@@ -126,8 +200,10 @@ class TimeGain(NIRNode):
     gain_mant: np.ndarray = field(default_factory=lambda: np.zeros((0,), dtype=np.int64))
     gain_shift: int = 0
     shape: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    rectify: bool = False
 
     def __post_init__(self):
+        self.rectify = bool(self.rectify)
         self.gain = np.asarray(self.gain, dtype=np.float32)
         self.gain_mant = np.asarray(self.gain_mant, dtype=np.int64)
         self.gain_shift = int(self.gain_shift)
@@ -208,5 +284,5 @@ class LoihiLIF(NIRNode):
 
 #: name -> class, for (de)serialisation of extension nodes.
 EXTENSION_NODES: dict[str, type[NIRNode]] = {
-    cls.__name__: cls for cls in (BatchNorm, ASA, TimeGain, MaxPool2d, LoihiLIF)
+    cls.__name__: cls for cls in (BatchNorm, ASA, MultiDimAttention, TimeGain, MaxPool2d, LoihiLIF)
 }

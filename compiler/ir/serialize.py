@@ -5,7 +5,7 @@ Layout (the same as ``nir.write``): dataset ``version``, group ``node`` (type ``
 
 * every item carries an ``snnc_type`` attribute so metadata and fields come back with their exact
   Python/NumPy types (:mod:`snnc.compiler.ir.h5codec`); arrays keep their dtype (bit-identical);
-* an extension node (BatchNorm, ASA, TimeGain, MaxPool2d, LoihiLIF) is written as a stock
+* an extension node (BatchNorm, ASA, MultiDimAttention, TimeGain, MaxPool2d, LoihiLIF) is written as a stock
   *placeholder* of the right shape — ``SumPool2d`` for MaxPool2d, an all-ones ``Scale``
   otherwise — whose ``metadata["snnc_ext"]`` holds ``{"type": <kind>, "fields": {...}}``.
   Stock tools can open the file (and would run the placeholder); :func:`read_graph` restores the
@@ -193,6 +193,7 @@ def export_standard(g: nir.NIRGraph) -> tuple[nir.NIRGraph, list[str]]:
     reasons = {
         "BatchNorm": "BatchNorm is not folded; run fold_batchnorm first (NIR has no BatchNorm)",
         "ASA": "ASA (data-dependent, non-causal attention) has no standard NIR form",
+        "MultiDimAttention": "MultiDimAttention (data-dependent, non-causal attention) has no standard NIR form",
         "TimeGain": "TimeGain (per-timestep gain) has no standard NIR form",
         "MaxPool2d": "MaxPool2d has no standard NIR form in NIR 1.0.8",
         "LoihiLIF": "LoihiLIF (fixed-point Loihi neuron) has no standard NIR form",

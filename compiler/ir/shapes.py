@@ -26,7 +26,7 @@ Shape = tuple[int, ...]
 #: kinds whose output shape equals their input shape.
 ELEMENTWISE = (
     nir.LIF, nir.IF, nir.LI, nir.CubaLIF, nir.CubaLI, nir.I, nir.Threshold, nir.Delay, nir.Scale,
-    nir.Output, ext.BatchNorm, ext.ASA, ext.TimeGain, ext.LoihiLIF,
+    nir.Output, ext.BatchNorm, ext.ASA, ext.MultiDimAttention, ext.TimeGain, ext.LoihiLIF,
 )
 
 
@@ -132,7 +132,7 @@ def _set_types(node: nir.NIRNode, shape_in: Shape, shape_out: Shape) -> None:
         node.input_shape = np.asarray(shape_in[1:], dtype=np.int64)
     elif isinstance(node, nir.Conv1d):
         node.input_shape = int(shape_in[1])
-    elif isinstance(node, (ext.BatchNorm, ext.ASA, ext.TimeGain, ext.LoihiLIF, ext.MaxPool2d)):
+    elif isinstance(node, (ext.BatchNorm, ext.ASA, ext.MultiDimAttention, ext.TimeGain, ext.LoihiLIF, ext.MaxPool2d)):
         node.shape = a_in.copy()
     node.input_type = {"input": a_in}
     node.output_type = {"output": a_out}

@@ -18,7 +18,7 @@ from snnc.errors import UnsupportedNodeError, VerifyError
 #: node kinds some backend executes (docs/design.md §3).
 SUPPORTED_KINDS: tuple[str, ...] = (
     "Input", "Output", "Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
-    "LIF", "IF", "CubaLIF", "LI", "BatchNorm", "ASA", "TimeGain", "MaxPool2d", "LoihiLIF",
+    "LIF", "IF", "CubaLIF", "LI", "BatchNorm", "ASA", "MultiDimAttention", "TimeGain", "MaxPool2d", "LoihiLIF",
 )
 
 #: nodes that add one step of synaptic delay under lava timing (docs/design.md §3.4).
@@ -173,6 +173,8 @@ def _check_params(name: str, node: nir.NIRNode, g: nir.NIRGraph) -> None:
             _fail(name, node, "running_var must be >= 0 and eps > 0")
     elif kind == "ASA":
         _check_asa(name, node, shape_in, meta)
+    elif kind == "MultiDimAttention":
+        _check_multidim(name, node, shape_in, meta)
     elif kind == "TimeGain":
         gain = np.asarray(node.gain)
         if gain.ndim != 1 + len(shape_in) or any(a not in (1, b) for a, b in zip(gain.shape[1:], shape_in)):
@@ -193,11 +195,20 @@ def _check_asa(name: str, node: ext.ASA, shape: tuple[int, ...], meta: dict) -> 
         _fail(name, node, f"T = {t} but the graph's T = {meta['T']}")
     fc1, fc2 = np.asarray(node.fc1), np.asarray(node.fc2)
     want1 = (t, t) if r == 1 else (t // r, t)
-    if fc1.shape != want1 or (r == 1 and fc2.size) or (r > 1 and fc2.shape != (t, t // r)):
+    if node.excitation == "mlp" and (fc1.shape != want1 or (r == 1 and fc2.size) or (r > 1 and fc2.shape != (t, t // r))):
         _fail(name, node, f"fc shapes {list(fc1.shape)}, {list(fc2.shape)} do not match T={t}, reduction={r}")
     if node.k_c != int(shape[0] * node.lam) or node.k_t != int(t * node.lam):
         _fail(name, node, f"k_c={node.k_c}, k_t={node.k_t} != int(C*lam), int(T*lam) for C={shape[0]}, "
                           f"T={t}, lam={node.lam}")
+
+
+def _check_multidim(name: str, node: ext.MultiDimAttention, shape: tuple[int, ...], meta: dict) -> None:
+    if len(shape) != 3:
+        _fail(name, node, f"attention needs a (C, H, W) signal, got {list(shape)}")
+    if "T" in meta and int(node.T) != int(meta["T"]):
+        _fail(name, node, f"T = {node.T} but the graph's T = {meta['T']}")
+    if "c" in node.dims and np.asarray(node.channel_fc1).shape[1] != shape[0]:
+        _fail(name, node, f"channel MLP is for {np.asarray(node.channel_fc1).shape[1]} channels, signal has {shape[0]}")
 
 
 def delay_depths(g: nir.NIRGraph) -> dict[str, set[int]]:

@@ -44,6 +44,9 @@ def fold_static_gains(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
         node = g.nodes[name]
         r = static_channel_gain(node.gain, shape_of(typed, name, "input"))
         syn = feeding_synapse(g, name, ("AvgPool2d", "SumPool2d"))
+        if node.rectify:
+            rec.details.setdefault("not_folded", {})[name] = "rectifying gain (ReLU on the currents is not linear)"
+            continue
         if r is None:
             rec.details.setdefault("not_folded", {})[name] = "gain varies in time or within a channel"
             continue

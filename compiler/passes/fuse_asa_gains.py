@@ -1,11 +1,13 @@
-r"""``fuse_asa_gains``: replace every ASA node by a calibrated :class:`TimeGain`.
+r"""``fuse_asa_gains``: replace every window-attention node (ASA and its ablations, TA, CA, SA, TCSA;
+:mod:`snnc.compiler.window_attention`) by a calibrated :class:`TimeGain`.
 
-ASA multiplies the layer's input current by a data-dependent factor (asa-snn.md §2.2)
+Each multiplies the layer's input current by a data-dependent factor, for ASA (asa-snn.md §2.2)
 
 .. math:: y[t,c,h,w] = x[t,c,h,w]\,f[t,c,h,w], \qquad f = I[t,c]\,A_1[h,w] + (1 - I[t,c])\,A_2[h,w]
 
-which no neuromorphic chip and no standard NIR node can compute (non-causal in time, §2.5). The
-pass freezes it to its mean over calibration samples, at a chosen granularity:
+and for MA-SNN's attention f = a_t[t] a_c[c] a_s[h,w] [x > 0], which no neuromorphic chip and no
+standard NIR node can compute (non-causal in time, §2.5). The pass freezes f to its mean over
+calibration samples, at a chosen granularity:
 
 .. math::
 
@@ -17,12 +19,12 @@ g_c = mean_{thw} g_tchw repeated over t (shape (T, C, 1, 1), equal rows), is tim
 ``fold_static_gains`` folds it exactly into the synapse (standard NIR, no gain hardware). x includes the
 synapse bias, so the gain scales the bias too (TimeGain docstring).
 
-Calibration order: ASA layers are fused one at a time in topological order, and layer ℓ is
+Calibration order: attention layers are fused one at a time in topological order, and layer ℓ is
 calibrated on the graph in which the earlier layers are **already fused** (its input currents are
-those the deployed network will produce), each factor computed with the exact float32
-``snnc.models.asa.asa_factor`` on the currents given by the reference simulator
+those the deployed network will produce), each factor computed with the exact float32 factor of the
+model (``snnc.compiler.window_attention.factor``) on the currents given by the reference simulator
 (:mod:`snnc.compiler.passes.probe`). ``upstream="exact"`` instead calibrates every layer on the
-original graph (earlier ASA layers exact).
+original graph (earlier attention layers exact).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import nir
 
 from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import copy_graph, node_kind, topological_order
+from snnc.compiler.window_attention import factor, gate, is_attention, rectifies
 from snnc.compiler.passes.base import PassError, PassRecord, register_pass
 from snnc.compiler.passes.probe import probe_batches
 
@@ -59,26 +62,13 @@ def reduce_gain(mean_tchw: np.ndarray, granularity: str) -> np.ndarray:
                     f"choose one of {', '.join(GRANULARITIES)}")
 
 
-def asa_factor_of(node: ext.ASA, x: np.ndarray) -> np.ndarray:
-    """The exact ASA factor f (float32, x's shape) of node ``node`` for currents x [N, T, C, H, W]."""
-    import torch
-
-    from snnc.models.asa import asa_factor
-
-    fc2 = None if np.asarray(node.fc2).size == 0 else node.fc2
-    with torch.no_grad():
-        f = asa_factor(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), node.alpha, node.gamma, node.fc1,
-                       fc2, node.conv1, node.conv2, lam=node.lam)
-    return f.numpy()
-
-
-def mean_factor(node: ext.ASA, batches: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, standard deviation) over samples of the ASA factor, each (T, C, H, W) float64, from
-    batches of currents [n, T, C, H, W]."""
+def mean_factor(node: nir.NIRNode, batches: Iterable[np.ndarray], rectify: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, standard deviation) over samples of the attention factor, each (T, C, H, W) float64, from
+    batches of currents [n, T, C, H, W]; ``rectify``: of its gate without the final ReLU."""
     total = total_sq = None
     n = 0
     for currents in batches:
-        f = asa_factor_of(node, currents).astype(np.float64)
+        f = (gate if rectify else factor)(node, currents).numpy().astype(np.float64)
         total = f.sum(axis=0) if total is None else total + f.sum(axis=0)
         total_sq = (f * f).sum(axis=0) if total_sq is None else total_sq + (f * f).sum(axis=0)
         n += len(f)
@@ -86,20 +76,30 @@ def mean_factor(node: ext.ASA, batches: Iterable[np.ndarray]) -> tuple[np.ndarra
     return mean, np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0))
 
 
+def fused_from(node: nir.NIRNode) -> str:
+    """The name of the attention a TimeGain replaces: "ASA" or "MultiDimAttention:<dims>"."""
+    kind = node_kind(node)
+    return kind if kind == "ASA" else f"{kind}:{node.dims}"
+
+
 @register_pass
 def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None,
-                   granularity: str = DEFAULT_GRANULARITY, upstream: str = "fused",
+                   granularity: str = DEFAULT_GRANULARITY, upstream: str = "fused", rectify: bool = True,
                    progress: Callable[[str, int, int], None] | None = None) -> tuple[nir.NIRGraph, PassRecord]:
-    """Replace each ASA node by a TimeGain calibrated on frames ``calibration`` [N, T, *input shape]."""
+    """Replace each attention node by a TimeGain calibrated on frames ``calibration`` [N, T, *input shape].
+
+    ``rectify``: keep the ReLU of MA-SNN's attention as ``TimeGain.rectify`` (y = g·max(x, 0), g the mean
+    gate a_t a_c a_s); False (targets without input rectification: Lava, fixed point) drops it and uses the
+    mean of the whole factor a_t a_c a_s [x > 0] as a plain gain."""
     start = time.perf_counter()
     reduce_gain(np.ones((1, 1, 1, 1)), granularity)  # validates the name
     if upstream not in ("fused", "exact"):
         raise PassError(f"fuse_asa_gains: upstream must be 'fused' or 'exact', got {upstream!r}")
     g = copy_graph(graph)
     rec = PassRecord("fuse_asa_gains")
-    asa_nodes = [n for n in topological_order(g) if node_kind(g.nodes[n]) == "ASA"]
+    asa_nodes = [n for n in topological_order(g) if is_attention(g.nodes[n])]
     if not asa_nodes:
-        rec.summary = "no ASA node"
+        rec.summary = "no attention node"
         return g, rec
     if calibration is None or len(calibration) == 0:
         raise PassError("fuse_asa_gains: needs calibration frames (--calibrate N with N >= 1)")
@@ -108,18 +108,21 @@ def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None
         node = g.nodes[name]
         source = g if upstream == "fused" else reference
         report = None if progress is None else (lambda done, _n=name: progress(_n, done, len(calibration)))
-        mean, std = mean_factor(node, probe_batches(source, name, calibration, progress=report))
+        keep_relu = rectify and rectifies(node)
+        mean, std = mean_factor(node, probe_batches(source, name, calibration, progress=report), keep_relu)
         gain = reduce_gain(mean, granularity).astype(np.float32)
         meta = dict(node.metadata or {})
-        meta["snnc"] = {**meta.get("snnc", {}), "fused_from": "ASA", "granularity": granularity,
+        meta["snnc"] = {**meta.get("snnc", {}), "fused_from": fused_from(node), "granularity": granularity,
+                        "relu": "kept (rectify)" if keep_relu else ("dropped" if rectifies(node) else "none"),
                         "calibration_samples": int(len(calibration)), "upstream": upstream}
-        g.nodes[name] = ext.TimeGain(gain=gain, shape=node.shape, metadata=meta)
+        g.nodes[name] = ext.TimeGain(gain=gain, shape=node.shape, metadata=meta, rectify=keep_relu)
         rec.changed.append(name)
         rec.deltas[name] = {"gain_min": float(gain.min()), "gain_max": float(gain.max()),
                             "gain_mean": float(gain.mean()), "factor_std_over_samples": float(std.mean()),
+                            "relu": meta["snnc"]["relu"],
                             "gain_shape": list(gain.shape)}
     rec.details = {"granularity": granularity, "calibration_samples": int(len(calibration)), "upstream": upstream}
-    rec.summary = (f"{len(rec.changed)} ASA node(s) -> TimeGain ({granularity}, calibrated on "
+    rec.summary = (f"{len(rec.changed)} attention node(s) -> TimeGain ({granularity}, calibrated on "
                    f"{len(calibration)} samples, upstream {upstream})")
     rec.seconds = time.perf_counter() - start
     return g, rec

@@ -131,9 +131,12 @@ def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip
     typed = infer_shapes(graph)
     for name, node in typed.nodes.items():
         kind = node_kind(node)
-        if kind in ("ASA", "BatchNorm"):
+        if kind in ("ASA", "MultiDimAttention", "BatchNorm"):
             raise PassError(f"quantize: node {name!r} ({kind}) must be removed first "
-                            f"({'fuse_asa_gains' if kind == 'ASA' else 'fold_batchnorm'})")
+                            f"({'fold_batchnorm' if kind == 'BatchNorm' else 'fuse_asa_gains'})")
+        if kind == "TimeGain" and node.rectify:
+            raise PassError(f"quantize: TimeGain {name!r} rectifies its input (MA-SNN attention's ReLU), which "
+                            "Loihi's LIF cannot do; fuse with rectify=False (what the lava target does) or use --float")
         if kind in ("IF", "CubaLIF", "LI"):
             raise PassError(f"quantize: node {name!r} ({kind}) has no fixed-point mapping yet (only LIF)")
     if ((graph.metadata or {}).get("snnc") or {}).get("numerics") == "fixed":

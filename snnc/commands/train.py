@@ -52,9 +52,15 @@ def build_config(model: str, attention: str, T: int, classes: int, input_size: l
 @click.command("train")
 @click.option("--model", "model", type=click.Choice(MODELS, case_sensitive=False), default="lif-snn-3",
               show_default=True, help="Network architecture.")
-@click.option("--attention", type=click.Choice(("none", "asa", "tcsa"), case_sensitive=False), default="asa",
-              show_default=True, help="Attention in the conv layers (none = vanilla SNN; tcsa = the MA-SNN "
-              "baseline, PyTorch only: snnc compile does not support it).")
+@click.option("--attention", type=click.Choice(("none", "asa", "ta", "ca", "sa", "tcsa"), case_sensitive=False),
+              default="asa", show_default=True, help="Attention in the conv layers: none = vanilla SNN, asa = ASA-SNN; "
+              "ta/ca/sa/tcsa = MA-SNN's temporal, channel, spatial attention and their combination.")
+@click.option("--squeeze", type=click.Choice(("s5", "s7", "s8")), default=None,
+              help="ASA squeeze (Table S7): s5 hybrid (released, default), s7 avg, s8 ½(avg+max).")
+@click.option("--excitation", type=click.Choice(("mlp", "eca", "simam")), default=None,
+              help="ASA excitation (Table S8): mlp (released, default), eca (1-D conv, 'CID'), simam.")
+@click.option("--reduction", type=click.IntRange(min=1), default=None,
+              help="ASA reduction factor r (Table S9); default: the model's (demo 2).")
 @click.option("--dataset", default="synthetic", show_default=True, metavar="synthetic|PATH",
               help="'synthetic' or a DVS128 Gesture folder in tonic's layout (user*/<label>.npy).")
 @click.option("--T", "T", type=int, default=DEMO["T"], show_default=True, help="Timesteps per sample.")
@@ -75,8 +81,8 @@ def build_config(model: str, attention: str, T: int, classes: int, input_size: l
 @click.option("-o", "--output", default="model.pt", show_default=True, type=click.Path(dir_okay=False),
               help="Checkpoint to write (atomically).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of a progress bar.")
-def command(model, attention, dataset, T, epochs, batch_size, lr, train_samples, test_samples, seed, widths,
-            width_scale, output, as_json) -> None:
+def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs, batch_size, lr, train_samples,
+            test_samples, seed, widths, width_scale, output, as_json) -> None:
     """Train a model (vanilla or ASA) with Adam on MSE(rates, one-hot) and write OUTPUT."""
     from snnc.io import check_writable_target
 
@@ -96,6 +102,8 @@ def command(model, attention, dataset, T, epochs, batch_size, lr, train_samples,
 
     config = build_config(model.lower(), attention.lower(), T, dataset_classes(dataset),
                           list(dataset_frame_size(dataset)), width_list, width_scale)
+    config.update({k: v for k, v in (("squeeze", squeeze), ("excitation", excitation), ("reduction", reduction))
+                   if v is not None})
     build_model(config)  # validate before spending time on data and training
     if dataset == "synthetic":
         train_samples = train_samples or DEMO["train_samples"]

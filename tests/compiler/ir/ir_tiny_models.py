@@ -13,13 +13,16 @@ TINY_CONFIGS = {
 
 
 def tiny_model(name: str, attention: str, seed: int = 0):
-    """A tiny snnc model with random (non-default) BN statistics, in eval mode."""
+    """A tiny snnc model (``attention`` "none", "asa", "ta", ..., or "asa:<squeeze|excitation>") with random (non-default) BN statistics, in eval mode."""
     import torch
 
     from snnc.models import build_model
 
+    kind, _, option = attention.partition(":")
+    extra = {} if not option else ({"squeeze": option} if option.startswith("s") and option != "simam"
+                                   else {"excitation": option})
     torch.manual_seed(seed)
-    model = build_model({"model": name, "attention": attention, **TINY_CONFIGS[name]})
+    model = build_model({"model": name, "attention": kind, **TINY_CONFIGS[name], **extra})
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):

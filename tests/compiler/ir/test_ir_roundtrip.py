@@ -16,8 +16,11 @@ FIELDS = {  # IR field -> module attribute holding the same values
     "Conv2d": {"weight": "weight", "bias": "bias"},
     "Affine": {"weight": "weight", "bias": "bias"},
     "BatchNorm": {"running_mean": "running_mean", "running_var": "running_var", "weight": "weight", "bias": "bias"},
-    "ASA": {"alpha": "alpha", "gamma": "gamma", "fc1": "fc1.weight", "fc2": "fc2.weight", "conv1": "conv1.weight",
-            "conv2": "conv2.weight"},
+    "ASA": {"alpha": "alpha", "gamma": "gamma", "fc1": "fc1.weight", "fc2": "fc2.weight", "eca": "eca.weight",
+            "conv1": "conv1.weight", "conv2": "conv2.weight"},
+    "MultiDimAttention": {"time_fc1": "time_fc1.weight", "time_fc2": "time_fc2.weight",
+                          "channel_fc1": "channel_fc1.weight", "channel_fc2": "channel_fc2.weight",
+                          "spatial": "spatial.weight"},
 }
 ROLE_TO_MODULE = {"conv": "conv", "fc": "fc", "bn": "bn", "attn": "attn"}
 
@@ -58,12 +61,16 @@ def test_ir_holds_the_model_parameters_bit_identically(tiny):
                 assert not np.any(ir), (node_name, field)
                 continue
             expected = value.detach().numpy()
+            if field == "eca":  # Conv1d weight (1, 1, k) is stored as the kernel (k,)
+                expected = expected.reshape(-1)
             assert ir.dtype == np.float32 and ir.shape == expected.shape
             assert ir.tobytes() == expected.astype(np.float32).tobytes(), (node_name, field)
             checked += 1
     n_params = sum(1 for _ in model.parameters())
     assert checked >= n_params - sum(1 for n, _ in model.named_parameters() if n.endswith(".w"))  # PLIF w excluded
-    assert ("ASA" in {type(n).__name__ for n in g.nodes.values()}) == (attention == "asa")
+    kinds = {type(n).__name__ for n in g.nodes.values()}
+    assert ("ASA" in kinds) == attention.startswith("asa")
+    assert ("MultiDimAttention" in kinds) == (attention in ("ta", "ca", "sa", "tcsa"))
 
 
 def test_lif_nodes_carry_the_model_beta_and_gain(tiny):

@@ -1,0 +1,82 @@
+"""Window attention in the IR: the node kinds that multiply a layer's input current by a data-dependent
+factor computed from the whole window, and that factor, exactly as the PyTorch models compute it.
+
+    y[n, t, c, h, w] = x[n, t, c, h, w] · f(x_n)[t, c, h, w]
+
+- ``ASA`` (and its squeeze/excitation ablations): :func:`snnc.models.asa.asa_factor`;
+- ``MultiDimAttention`` (TA, CA, SA, TCSA): :func:`snnc.models.ma_attention.ma_factor`.
+
+The CPU simulator runs ``x * factor(node, x)`` in exact mode; ``fuse_asa_gains`` freezes the factor's
+mean over calibration data into a :class:`~snnc.compiler.ir.nodes.TimeGain`. Torch is imported
+lazily (the IR itself does not need it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import nir
+
+from snnc.compiler.ir.graph_utils import node_kind
+
+ATTENTION_KINDS = ("ASA", "MultiDimAttention")
+
+
+def is_attention(node: nir.NIRNode) -> bool:
+    return node_kind(node) in ATTENTION_KINDS
+
+
+def _array_or_none(a: np.ndarray) -> np.ndarray | None:
+    return None if np.asarray(a).size == 0 else a
+
+
+def asa_arguments(node: nir.NIRNode) -> tuple[tuple, dict[str, Any]]:
+    """(positional, keyword) arguments of ``asa_factor`` after x for an ASA node."""
+    pos = (_array_or_none(node.alpha), _array_or_none(node.gamma), _array_or_none(node.fc1),
+           _array_or_none(node.fc2), node.conv1, node.conv2, node.lam)
+    return pos, {"squeeze": node.squeeze, "excitation": node.excitation, "eca": _array_or_none(node.eca)}
+
+
+def factor(node: nir.NIRNode, x):
+    """The exact float32 factor f (a torch tensor of x's shape) of attention ``node`` for currents x
+    [N, T, C, H, W] (torch tensor or NumPy array)."""
+    import torch
+
+    x = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+    kind = node_kind(node)
+    with torch.no_grad():
+        if kind == "ASA":
+            from snnc.models.asa import asa_factor
+
+            pos, kw = asa_arguments(node)
+            return asa_factor(x, *pos, **kw)
+        if kind == "MultiDimAttention":
+            from snnc.models.ma_attention import ma_factor
+
+            return ma_factor(x, node.dims, _array_or_none(node.time_fc1), _array_or_none(node.time_fc2),
+                             _array_or_none(node.channel_fc1), _array_or_none(node.channel_fc2),
+                             _array_or_none(node.spatial))
+    raise ValueError(f"{kind} is not a window-attention node")
+
+
+def rectifies(node: nir.NIRNode) -> bool:
+    """Whether the attention ends with a ReLU on the currents (MA-SNN's TA/CA/SA/TCSA)."""
+    return node_kind(node) == "MultiDimAttention"
+
+
+def gate(node: nir.NIRNode, x):
+    """The multiplicative gate of ``node`` without its ReLU, broadcast to x's shape: ``factor`` for ASA,
+    a_t a_c a_s for MultiDimAttention (so that factor = gate · [x > 0] there)."""
+    import torch
+
+    if not rectifies(node):
+        return factor(node, x)
+    from snnc.models.ma_attention import ma_factor
+
+    x = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+    with torch.no_grad():
+        g = ma_factor(x, node.dims, _array_or_none(node.time_fc1), _array_or_none(node.time_fc2),
+                      _array_or_none(node.channel_fc1), _array_or_none(node.channel_fc2),
+                      _array_or_none(node.spatial), relu=False)
+    return g.expand_as(x)

@@ -1,0 +1,192 @@
+"""Train → compile → simulate every variant, resumably, and keep one JSON result per variant.
+
+For each variant, in ``OUT/<variant>/``:
+
+1. ``model.pt``: trained with the demo recipe (Adam, MSE on rates; :func:`snnc.train.train_model`),
+   reused when a checkpoint with the same config and training settings is already there;
+2. two compilations for the CPU reference simulator: **exact** (``--asa-mode exact``: BatchNorm
+   folded, pooling fused, the attention computed exactly from the whole window) and **fused** (the
+   deployable form: the attention frozen into calibrated per-(t, c) TimeGains, ``fuse_asa_gains``);
+3. both run on the held-out split: accuracy, NASFR, per-layer counts and the energy report (the
+   analytic Eq. S1–S4 model with Table S1's attention terms, and the measured synaptic operations),
+   and the fidelity of fused against exact (prediction and spike agreement); for MA-SNN attention also
+   the accuracy with its ReLU dropped (the fused form Lava and fixed point run, ``rectify=False``);
+4. ``result.json``, written last and atomically, with the settings key: a variant whose result matches
+   the current settings is not recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from snnc.errors import SnncError
+from snnc.experiment.variants import Variant
+from snnc.io import atomic_path
+
+Progress = Callable[[str, str], None]  # (variant, stage)
+RESULT_VERSION = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a variant's result depends on (its hash is the resume key)."""
+
+    data: str = "synthetic"
+    size: str = "demo"  # demo | paper
+    T: int = 8
+    seed: int = 0
+    epochs: int = 6
+    batch_size: int = 32
+    lr: float = 5e-4
+    train_samples: int | None = 800
+    test_samples: int | None = 400
+    calibrate: int = 64
+    granularity: str = "tc"
+
+    def key(self, config: dict[str, Any]) -> str:
+        blob = json.dumps({"settings": asdict(self), "config": config, "version": RESULT_VERSION}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def base_config(settings: Settings, classes: int, frame: tuple[int, int]) -> dict[str, Any]:
+    """The model config every variant starts from: the demo LIF-SNN-3 or the released size."""
+    from snnc.models.registry import demo_config
+    from snnc.models.lif_snn3 import DEFAULTS
+
+    if settings.size not in ("demo", "paper"):
+        raise SnncError(f"--size: must be 'demo' or 'paper', got {settings.size!r}")
+    config = demo_config("asa") if settings.size == "demo" else {**DEFAULTS, "dropout": 0.0}
+    return {**config, "T": settings.T, "num_classes": int(classes), "input_size": list(frame), "in_channels": 2}
+
+
+class Data:
+    """The train/test/calibration frames of a run, loaded once."""
+
+    def __init__(self, settings: Settings) -> None:
+        from snnc.data import dataset_classes, dataset_frame_size, load_dataset
+
+        self.classes = dataset_classes(settings.data)
+        self.frame = tuple(dataset_frame_size(settings.data))
+        self.train = load_dataset(settings.data, "train", settings.train_samples, settings.T, settings.seed)
+        self.test = load_dataset(settings.data, "test", settings.test_samples, settings.T, settings.seed)
+        self.calibration = self.train[0][:settings.calibrate]
+
+
+def _train_or_reuse(config: dict[str, Any], settings: Settings, data: Data, ckpt: Path, progress: Progress | None,
+                    name: str) -> tuple[Any, dict[str, Any]]:
+    from snnc.models.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+    from snnc.models.registry import complete_config
+    from snnc.train import train_model
+
+    hparams = {"lr": settings.lr, "epochs": settings.epochs, "batch_size": settings.batch_size,
+               "seed": settings.seed, "loss": "mse", "optimizer": "adam"}
+    full = complete_config(config)
+    if ckpt.is_file():
+        try:
+            old = read_checkpoint(ckpt)
+            if old["config"] == full and old.get("hparams") == hparams and \
+                    (old.get("train") or {}).get("dataset") == settings.data:
+                model, old = load_checkpoint(ckpt)
+                return model, {"test_accuracy": old.get("test_accuracy"), "nasfr": old.get("mean_firing_rate"),
+                               "seconds": (old.get("train") or {}).get("seconds"), "reused": True}
+        except SnncError:
+            pass  # unreadable or different: train again
+    if progress:
+        progress(name, "train")
+    res = train_model(full, data.train, data.test, epochs=settings.epochs, batch_size=settings.batch_size,
+                      lr=settings.lr, seed=settings.seed)
+    meta = {"dataset": settings.data, "samples": int(len(data.train[0])), "test_samples": int(len(data.test[0])),
+            "seconds": round(res.seconds, 3), "history": res.history}
+    save_checkpoint(ckpt, res.model, hparams=hparams, train_meta=meta, test_accuracy=res.test_accuracy,
+                    mean_firing_rate=res.mean_firing_rate)
+    return res.model.eval(), {"test_accuracy": res.test_accuracy, "nasfr": res.mean_firing_rate,
+                              "seconds": round(res.seconds, 3), "reused": False}
+
+
+def _simulate(graph, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    from snnc.backends.cpu.counts import measure
+    from snnc.backends.cpu.energy import energy_report
+    from snnc.backends.cpu.session import accuracy
+
+    counter, outputs = measure(graph, x, batch=64)
+    return {"accuracy": accuracy(graph, outputs, y), "nasfr": counter.nasfr(),
+            "lasfr": {n: counter.lasfr(n) for n in counter.layers}, "energy": energy_report(graph, counter)}
+
+
+def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
+                progress: Progress | None = None) -> dict[str, Any]:
+    """The result dict of one variant (module docstring); reuses ``OUT/<variant>/result.json`` when current."""
+    from snnc.compiler import fidelity
+    from snnc.compiler.analysis.attention_cost import cost
+    from snnc.compiler.ir.shapes import infer_shapes, shape_of
+    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.window_attention import is_attention, rectifies
+    from snnc.frontends.torch_model import model_to_graph
+
+    config = variant.config(base_config(settings, data.classes, data.frame))
+    key = settings.key(config)
+    vdir = out / variant.name
+    result_path = vdir / "result.json"
+    if result_path.is_file():
+        try:
+            old = json.loads(result_path.read_text())
+            if old.get("key") == key:
+                return {**old, "resumed": True}
+        except (OSError, ValueError):
+            pass
+    vdir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    model, trained = _train_or_reuse(config, settings, data, vdir / "model.pt", progress, variant.name)
+    source = infer_shapes(model_to_graph(model))
+    attention = [n for n, node in source.nodes.items() if is_attention(node)]
+    counted = int(sum(p.numel() for b in model.blocks if getattr(b, "attn", None) is not None
+                      for p in b.attn.parameters()))
+    table_s1 = [cost(source.nodes[n], shape_of(source, n, "output")) for n in attention]
+    if progress:
+        progress(variant.name, "compile")
+    exact, _ = run_pipeline(source, select_passes("cpu", asa_mode="exact"), {})
+    fused, _ = run_pipeline(source, select_passes("cpu"), {"calibration": data.calibration,
+                                                          "granularity": settings.granularity})
+    x, y = data.test
+    if progress:
+        progress(variant.name, "simulate")
+    result = {
+        "key": key, "variant": variant.name, "label": variant.label, "config": config, "settings": asdict(settings),
+        "samples": int(len(x)),
+        "train": trained,
+        "attention": {"layers": attention, "params_counted": counted,
+                      "params_table_s1": int(sum(c["params"] for c in table_s1)),
+                      "mac1_table_s1": int(sum(c["mac1"] for c in table_s1)),
+                      "mac2_table_s1": int(sum(c["mac2"] for c in table_s1))},
+        "exact": _simulate(exact, x, y), "fused": _simulate(fused, x, y),
+    }
+    if any(rectifies(source.nodes[n]) for n in attention):  # the form a LIF without input rectification runs
+        plain, _ = run_pipeline(source, select_passes("cpu"), {"calibration": data.calibration,
+                                                              "granularity": settings.granularity, "rectify": False})
+        result["fused_without_relu"] = _simulate(plain, x, y)["accuracy"]
+    else:
+        result["fused_without_relu"] = result["fused"]["accuracy"]
+    fid = fidelity.measure(exact, fused, x, y)
+    result["fidelity"] = {"prediction_agreement": fid.get("prediction_agreement"),
+                          "step_agreement": float(np.mean([v["step_agreement"] for v in fid["layers"].values()])),
+                          "layers": fid["layers"]}
+    result["seconds"] = round(time.perf_counter() - start, 2)
+    with atomic_path(result_path, "experiment result") as tmp:
+        tmp.write_text(json.dumps(result, indent=1, default=float))
+    return {**result, "resumed": False}
+
+
+def run_all(variants: list[Variant], settings: Settings, out: str | Path,
+            progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Results of ``variants`` in order (vanilla first), each resumed or computed."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = Data(settings)
+    return [run_variant(v, settings, data, out, progress) for v in variants]
