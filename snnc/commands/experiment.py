@@ -95,9 +95,9 @@ def _run(chosen, settings, out) -> list[dict]:
 
     from snnc.experiment.runner import Data, run_variant
 
+    data = Data(settings)  # bad data fails here, before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data = Data(settings)
     show = sys.stderr.isatty()
     columns = (TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     bar = Progress(*columns, console=Console(stderr=True)) if show else None

@@ -115,7 +115,19 @@ def _ablation(table: str, by: dict[str, dict], n: int) -> list[str]:
         lines.append(f"| {label} | {pub:.1f} | {_acc(acc)} ± {100 * std_error(acc, n):.1f} | {_acc(r['fused']['accuracy'])} | "
                      f"{r['fidelity']['prediction_agreement']:.3f} | {r['exact']['nasfr']:.3f} | {_pct(c['r_rec'])} |")
     lines += ["", _rank_sentence([(label, pub, r["exact"]["accuracy"]) for label, pub, r in rows], n)]
+    if table == "S7" and "asa" in by and "asa-s8" in by and _same_run(by["asa"], by["asa-s8"]):
+        lines += ["", "**Eq. S5 and Eq. S8 are the same network here, to the last spike** (same accuracy, NASFR and "
+                  "energy). α and γ receive no gradient (asa-snn.md §2.3(c)) and stay 0.5, so Eq. S5 = avg + max = "
+                  "2 × Eq. S8; the bias-free MLP with a ReLU is positively homogeneous, so the scores only double and "
+                  "the top-k masks are identical (tests/models/test_models_asa_variants.py). The paper's 95.2 vs "
+                  "94.8 % cannot come from the squeeze; it is run-to-run variation."]
     return lines
+
+
+def _same_run(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    ea, eb = a["exact"], b["exact"]
+    return (ea["accuracy"] == eb["accuracy"] and ea["nasfr"] == eb["nasfr"]
+            and ea["energy"]["totals"]["sop"] == eb["energy"]["totals"]["sop"])
 
 
 def figures(results: list[dict], folder: Path) -> list[str]:
@@ -152,7 +164,7 @@ def figures(results: list[dict], folder: Path) -> list[str]:
     a1.set_ylabel("held-out accuracy (%)")
     lo = min(min(100 * r["exact"]["accuracy"], 100 * r["fused"]["accuracy"]) for r in results)
     a1.set_ylim(max(0, lo - 5), 100.5)
-    a1.legend(fontsize=8)
+    a1.legend(fontsize=8, loc="lower left")
     a2.bar(x, [r["exact"]["nasfr"] for r in results], 0.6, color="tab:green")
     a2.set_xticks(x, names, rotation=30, ha="right")
     a2.set_ylabel("NASFR")
@@ -173,7 +185,9 @@ def render(results: list[dict], command: str, seconds: float, figure_dir: str = 
         "# The supplement's tables, recomputed by snnc",
         "",
         f"Written by `{command}` in one run ({seconds / 60:.1f} min; "
-        f"{sum(1 for r in results if r.get('resumed'))} of {len(results)} variants resumed from an earlier run). "
+        f"{sum(1 for r in results if r.get('resumed'))} of {len(results)} variants resumed from an earlier run, "
+        f"{sum(1 for r in results if r['train'].get('reused'))} trained checkpoints reused; training took "
+        f"{sum(float(r['train'].get('seconds') or 0) for r in results) / 60:.1f} min in all). "
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
         f"**Setup.** Data: {s['data']} ({'synthetic DVS-like event frames, 8 classes' if s['data'] == 'synthetic' else 'DVS128 Gesture'}); "

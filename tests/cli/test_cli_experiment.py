@@ -40,3 +40,40 @@ def test_bad_flags_one_line_nothing_written(capsys, tmp_path):
         code, out, err = run_cli(capsys, "experiment", "--out", tmp_path / "o", "--doc", tmp_path / "d.md", *args)
         assert code == 2 and flag in err and "Traceback" not in err, (args, err)
     assert not (tmp_path / "o").exists() and not (tmp_path / "d.md").exists()
+
+
+def test_cli_variant_names_match_the_variant_table():
+    from snnc.commands.experiment import VARIANT_NAMES
+    from snnc.experiment.variants import VARIANTS
+
+    assert VARIANT_NAMES == tuple(v.name for v in VARIANTS)
+
+
+def test_missing_dataset_folder_is_one_line(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "experiment", "--data", tmp_path / "nope", "--out", tmp_path / "o",
+                           "--doc", tmp_path / "d.md")
+    assert code == 2 and "nope" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "d.md").exists() and not (tmp_path / "o").exists()
+
+
+def test_runs_on_a_dvs_gesture_folder(capsys, tmp_path):
+    """A fake folder in tonic's layout (user01–23 train, user24+ test) goes through the whole chain."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for user in (1, 2, 24):
+        for label in (0, 5, 10):
+            n = 400
+            ev = np.stack([rng.integers(0, 128, n), rng.integers(0, 128, n), rng.integers(0, 2, n),
+                           np.sort(rng.uniform(5.0, 1500.0, n))], 1)
+            path = tmp_path / "gesture" / f"user{user:02d}_led" / f"{label}.npy"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, ev)
+    js = tmp_path / "all.json"
+    code, _, err = run_cli(capsys, "experiment", "--data", tmp_path / "gesture", "--epochs", "1", "--train-samples", "6",
+                           "--test-samples", "3", "--calibrate", "2", "--variants", "asa", "--out", tmp_path / "o",
+                           "--doc", tmp_path / "d.md", "--json", js)
+    assert code == 0, err
+    results = json.loads(js.read_text())
+    assert all(r["config"]["num_classes"] == 11 and r["samples"] == 3 for r in results)
+    assert "DVS128 Gesture" in (tmp_path / "d.md").read_text()

@@ -73,3 +73,28 @@ def test_unknown_options_are_refused():
         ASA(8, 4, squeeze="s6")
     with pytest.raises(ValueError, match="excitation"):
         ASA(8, 4, excitation="gru")
+
+
+@settings(max_examples=30, deadline=None)
+@given(t=st.integers(2, 12), c=st.integers(2, 8), r=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_s5_with_untrained_alpha_gamma_selects_the_same_masks_as_s8(t, c, r, seed):
+    """α = γ = 0.5 (they never learn): Eq. S5 = avg + max = 2 · Eq. S8, and the bias-free MLP with ReLU is
+    positively homogeneous, so the top-k masks of the two squeezes coincide (the same network)."""
+    if t // r < 1:
+        return
+    torch.manual_seed(seed)
+    s5 = ASA(t, c, reduction=r, squeeze="s5")
+    s8 = ASA(t, c, reduction=r, squeeze="s8")
+    s8.load_state_dict({k: v for k, v in s5.state_dict().items() if k not in ("alpha", "gamma")})
+    x = torch.randn(3, t, c, 4, 4)
+    assert torch.equal(s5.masks(x), s8.masks(x))
+
+
+def test_a_trained_alpha_would_break_the_s5_s8_equivalence():
+    torch.manual_seed(0)
+    s5, s8 = ASA(8, 16, squeeze="s5"), ASA(8, 16, squeeze="s8")
+    s8.load_state_dict({k: v for k, v in s5.state_dict().items() if k not in ("alpha", "gamma")})
+    x = torch.randn(4, 8, 16, 4, 4)
+    with torch.no_grad():
+        s5.alpha.fill_(0.9)
+    assert not torch.equal(s5.masks(x), s8.masks(x))
