@@ -31,6 +31,12 @@ def _array_or_none(a: np.ndarray) -> np.ndarray | None:
     return None if np.asarray(a).size == 0 else a
 
 
+def _ma_weights(node: nir.NIRNode) -> tuple:
+    """(time_fc1, time_fc2, channel_fc1, channel_fc2, spatial) of a MultiDimAttention node, None where absent."""
+    return tuple(_array_or_none(getattr(node, k)) for k in ("time_fc1", "time_fc2", "channel_fc1", "channel_fc2",
+                                                             "spatial"))
+
+
 def asa_arguments(node: nir.NIRNode) -> tuple[tuple, dict[str, Any]]:
     """(positional, keyword) arguments of ``asa_factor`` after x for an ASA node."""
     pos = (_array_or_none(node.alpha), _array_or_none(node.gamma), _array_or_none(node.fc1),
@@ -54,9 +60,7 @@ def factor(node: nir.NIRNode, x):
         if kind == "MultiDimAttention":
             from snnc.models.ma_attention import ma_factor
 
-            return ma_factor(x, node.dims, _array_or_none(node.time_fc1), _array_or_none(node.time_fc2),
-                             _array_or_none(node.channel_fc1), _array_or_none(node.channel_fc2),
-                             _array_or_none(node.spatial))
+            return ma_factor(x, node.dims, *_ma_weights(node))
     raise ValueError(f"{kind} is not a window-attention node")
 
 
@@ -76,7 +80,5 @@ def gate(node: nir.NIRNode, x):
 
     x = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
     with torch.no_grad():
-        g = ma_factor(x, node.dims, _array_or_none(node.time_fc1), _array_or_none(node.time_fc2),
-                      _array_or_none(node.channel_fc1), _array_or_none(node.channel_fc2),
-                      _array_or_none(node.spatial), relu=False)
+        g = ma_factor(x, node.dims, *_ma_weights(node), relu=False)
     return g.expand_as(x)
