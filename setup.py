@@ -19,4 +19,5 @@ for name, folder in ROOTS.items():
     packages.append(name)
     packages += [f"{name}.{sub}" for sub in find_packages(folder)]
 
-setup(packages=packages, package_dir=ROOTS)
+# the event-driven conv kernel is compiled from source on first use (backends/cpu/event_conv.py)
+setup(packages=packages, package_dir=ROOTS, package_data={"snnc.backends.cpu": ["csrc/*.cpp"]})

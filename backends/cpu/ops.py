@@ -10,6 +10,15 @@ snnc PyTorch models, so float32 results are bit-identical to the model's:
 - ``AvgPool2d``: ``F.avg_pool2d`` (count_include_pad); ``SumPool2d``: the same with divisor 1
 - ``MaxPool2d``: ``F.max_pool2d``; ``Scale``: x · s; ``Flatten``: reshape of the per-step dims
 
+``conv`` (``run(..., conv=...)``) selects how a ``Conv2d`` is computed: ``"dense"`` (the default, the call
+above), ``"event"`` (:mod:`snnc.backends.cpu.event_conv`: only the non-zero inputs are scattered through the
+weights; float32 sums in another order, so equal to ``F.conv2d`` up to rounding; exact for integer-valued
+weights and inputs, hence also for fixed point, where the 24-bit wrap is applied after) or ``"auto"`` (float
+graphs: event for convs with a fan-in of at least ``AUTO_MIN_FAN_IN`` whenever at most ``AUTO_MAX_DENSITY`` of
+the call's inputs are non-zero — counted in the kernel's first pass — else dense; fixed point stays dense).
+Event-capable conv kernels are marked ``whole_batch``: the simulator calls them once on all frames (no
+per-chunk copy into the output). The extension is compiled on first use; if that fails, dense with one warning.
+
 Fixed point: values are integers held in float64 (exact while sums stay below 2^53); a
 ``Conv2d``'s output **wraps** into signed 24 bits as Lava's ``PyConvModelFixed`` does (its
 ``signed_clamp`` is a modulo): :func:`snnc.compiler.fixed_point.conv_output_clamp`, the one definition.
@@ -47,21 +56,43 @@ def _int(v) -> int:
     return int(np.asarray(v).reshape(-1)[0])
 
 
-def conv_kernel(node: nir.Conv2d, dtype: torch.dtype, fixed: bool, channels_last: bool = False) -> Kernel:
+CONV_MODES = ("dense", "event", "auto")
+#: ``conv="auto"``: event-driven when at most this fraction of the call's conv inputs are non-zero. Measured
+#: (docs/notes/perf.md): the event kernel is still ~1.5× faster than MKL-DNN's dense conv2d at 40 % on
+#: LIF-SNN-3's conv2/conv3.
+AUTO_MAX_DENSITY = 0.3
+#: ``conv="auto"``: ... and only when each output sums at least this many inputs (C_in/groups · kh · kw); below
+#: it the output writes dominate and dense wins (LIF-SNN-3's first conv, 2·3·3 = 18: dense 3.0 ms vs event
+#: 5.0 ms per sample on one thread; conv2/conv3, 1024 and 2048: event ~3× faster).
+AUTO_MIN_FAN_IN = 64
+
+
+def conv_kernel(node: nir.Conv2d, dtype: torch.dtype, fixed: bool, channels_last: bool = False,
+                conv: str = "dense") -> Kernel:
     w = _tensor(node.weight, dtype)
     b = _tensor(node.bias, dtype) if node.bias is not None else None
     if b is not None and not torch.any(b) and fixed:
         b = None
     stride, pad, dil, groups = pair(node.stride), _padding(node), pair(node.dilation), _int(node.groups)
+    event = None
+    fan_in = int(np.prod(w.shape[1:]))
+    if conv == "event" or (conv == "auto" and not fixed and dtype == torch.float32 and fan_in >= AUTO_MIN_FAN_IN):
+        from snnc.backends.cpu.event_conv import EventConv2d
+
+        event = EventConv2d(w, b, stride, pad, dil, groups)
+    max_density = float("inf") if conv == "event" else AUTO_MAX_DENSITY
     if channels_last:
         w = w.contiguous(memory_format=torch.channels_last)
 
     def run(x: torch.Tensor) -> torch.Tensor:
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        y = F.conv2d(x, w, b, stride, pad, dil, groups)
+        y = event(x, max_density) if event is not None else None
+        if y is None:  # dense: conv="dense", too many non-zero inputs for "auto", or no extension
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = F.conv2d(x, w, b, stride, pad, dil, groups)
         return _conv_wrap24(y) if fixed else y
 
+    run.whole_batch = event is not None  # the simulator may pass all frames at once (no chunking needed)
     return run
 
 
@@ -121,11 +152,11 @@ FRAME_KINDS = ("Conv2d", "Affine", "Linear", "BatchNorm", "AvgPool2d", "SumPool2
 
 
 def frame_kernel(node: nir.NIRNode, out_shape: tuple[int, ...], dtype: torch.dtype, fixed: bool,
-                 channels_last: bool = False) -> Kernel:
+                 channels_last: bool = False, conv: str = "dense") -> Kernel:
     """The per-frame function of a stateless node (see the module docstring)."""
     kind = node_kind(node)
     if kind == "Conv2d":
-        return conv_kernel(node, dtype, fixed, channels_last)
+        return conv_kernel(node, dtype, fixed, channels_last, conv)
     if kind in ("Affine", "Linear"):
         return affine_kernel(node, dtype)
     if kind == "BatchNorm":

@@ -33,7 +33,7 @@ import nir
 import torch
 
 from snnc.backends.cpu.neurons import NEURON_KINDS, make_neuron
-from snnc.backends.cpu.ops import FRAME_KINDS, frame_kernel
+from snnc.backends.cpu.ops import CONV_MODES, FRAME_KINDS, frame_kernel
 from snnc.backends.result import SimResult
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, successors, topological_order
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
@@ -50,9 +50,11 @@ class Plan:
     """Everything ``run`` derives from the graph once: order, kernels, conventions."""
 
     def __init__(self, graph: nir.NIRGraph, timing: str, threshold: str | None, dt: float | None,
-                 channels_last: bool) -> None:
+                 channels_last: bool, conv: str = "dense") -> None:
         if timing not in ("snnc", "lava"):
             raise SnncError(f"--timing: must be 'snnc' or 'lava', got {timing!r}")
+        if conv not in CONV_MODES:
+            raise SnncError(f"conv: must be one of {', '.join(CONV_MODES)}, got {conv!r}")
         check_supported(graph)
         self.g = infer_shapes(graph)
         meta = (self.g.metadata or {}).get("snnc") or {}
@@ -69,7 +71,7 @@ class Plan:
         self.pred = predecessors(self.g)
         self.succ = successors(self.g)
         self.back = back_edges(self.g)
-        self.kernels = {n: frame_kernel(node, shape_of(self.g, n, "output"), self.dtype, self.fixed, channels_last)
+        self.kernels = {n: frame_kernel(node, shape_of(self.g, n, "output"), self.dtype, self.fixed, channels_last, conv)
                         for n, node in self.g.nodes.items() if node_kind(node) in FRAME_KINDS}
         self.inputs = [n for n in self.order if isinstance(self.g.nodes[n], nir.Input)]
         self.outputs = [n for n in self.order if isinstance(self.g.nodes[n], nir.Output)]
@@ -214,6 +216,8 @@ def _chains(plan: Plan, keep: set[str]) -> dict[str, list[str]]:
 def _run_chain(plan: Plan, chain: list[str], x: torch.Tensor, chunk_frames: int, observer: Observer | None) -> torch.Tensor:
     n, T = x.shape[:2]
     per = max(1, chunk_frames // T)
+    if all(getattr(plan.kernels[m], "whole_batch", False) for m in chain):
+        per = n  # event-driven convs keep no large temporaries: one call, no per-chunk copy into the output
     out = None
     for i in range(0, n, per):
         z = x[i:i + per]
@@ -331,12 +335,15 @@ def _result(plan: Plan, spikes, output, volts, mode: str) -> SimResult:
 
 def run(graph: nir.NIRGraph, x, *, timing: str = "snnc", record_voltage: bool = False, threshold: str | None = None,
         dt: float | None = None, observer: Observer | None = None, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
-        channels_last: bool = False) -> SimResult:
+        channels_last: bool = False, conv: str = "dense") -> SimResult:
     """Simulate ``graph`` on x [N, T, *in_shape] (docs/design.md §5); deterministic.
 
     ``threshold`` (">" or ">=") overrides the graph's; ``dt`` overrides ``metadata["snnc"]["dt"]``.
+    ``conv``: ``"dense"`` (default; float results bit-identical to the PyTorch model), ``"event"`` (event-driven
+    convolution over the non-zero inputs; float sums in another order) or ``"auto"`` (event where the input
+    is sparse, float graphs only); see :mod:`snnc.backends.cpu.ops`.
     """
-    plan = Plan(graph, timing, threshold, dt, channels_last)
+    plan = Plan(graph, timing, threshold, dt, channels_last, conv)
     if len(plan.inputs) != 1 or len(plan.outputs) != 1:
         raise SnncError(f"graph: needs one Input and one Output, has {plan.inputs} and {plan.outputs}")
     xt = check_input(plan, x)
