@@ -207,8 +207,8 @@ class Counter:
 
 
 def measure(graph: nir.NIRGraph, x: np.ndarray, *, timing: str = "snnc", batch: int = 16, threshold: str | None = None,
-            dt: float | None = None,
-            progress=None, keep_outputs: bool = True) -> tuple[Counter, np.ndarray | None]:
+            dt: float | None = None, progress=None, keep_outputs: bool = True,
+            conv: str = "dense") -> tuple[Counter, np.ndarray | None]:
     """Run ``graph`` on x in batches with counting; (counter, graph outputs [N, T, ...] or None)."""
     from snnc.backends.cpu.simulator import run
 
@@ -216,7 +216,7 @@ def measure(graph: nir.NIRGraph, x: np.ndarray, *, timing: str = "snnc", batch: 
     outs = []
     for i in range(0, len(x), batch):
         xb = x[i:i + batch]
-        res = run(graph, xb, timing=timing, threshold=threshold, dt=dt, observer=counter.observe)
+        res = run(graph, xb, timing=timing, threshold=threshold, dt=dt, observer=counter.observe, conv=conv)
         counter.add_run(xb, res)
         if keep_outputs:
             outs.append(res.output)

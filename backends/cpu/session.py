@@ -121,7 +121,7 @@ def agreement(rows: dict[str, dict], part: dict[str, dict]) -> dict[str, dict]:
 def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samples: int = 16, batch: int = 16,
              timing: str | None = None, compare: str | None = None, energy: bool = False, dt: float | None = None, baseline: str | None = None, steps: int | None = None,
              seed: int = 0, e_mac: float | None = None, e_ac: float | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> dict:
+             progress: Callable[[str, int, int], None] | None = None, conv: str = "dense") -> dict:
     """The full ``snnc simulate`` computation (module docstring)."""
     from snnc.backends.cpu.counts import measure
     from snnc.backends.cpu.energy import E_AC_PJ, E_MAC_PJ, Constants, compare_to_baseline, energy_report
@@ -148,7 +148,7 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     T = int(steps or graph_meta(g).get("T") or 10)
     x, y, desc = load_data(data, g, samples, T, seed)
     _check_data(x, g, data)
-    counter, outputs = measure(g, x, timing=timing, batch=batch, dt=dt,
+    counter, outputs = measure(g, x, timing=timing, batch=batch, dt=dt, conv=conv,
                                progress=None if progress is None else _tick(progress, "simulate", len(x)))
     rows: dict[str, dict] = {}
     if backend != "cpu":
@@ -183,7 +183,7 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     if baseline:
         gb, aligned = _baseline_graph(source, baseline)
         _check_data(x, gb, "--baseline input")
-        cb, ob = measure(gb, x, timing=timing, batch=batch, dt=dt,
+        cb, ob = measure(gb, x, timing=timing, batch=batch, dt=dt, conv=conv,
                          progress=None if progress is None else _tick(progress, "baseline", len(x)))
         base = energy_report(gb, cb, k)
         result["baseline"] = {"source": baseline, "compiled_with": aligned, "energy": base, "nasfr": cb.nasfr(), "accuracy": accuracy(gb, ob, y),

@@ -37,9 +37,12 @@ from snnc.backends.registry import list_backends
 @click.option("--e-ac", default=None, type=float, help="Energy per AC in pJ [0.9].")
 @click.option("--dt", default=None, type=float, help="Seconds per step [graph metadata, else 1e-3].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the synthetic data.")
+@click.option("--conv", default="dense", show_default=True, type=click.Choice(["dense", "event", "auto"]),
+              help="cpu convolution: dense (bit-identical to PyTorch), event (only the non-zero inputs; float sums "
+                   "in another order) or auto (event where inputs are sparse; ~1.7x faster at 10 %% firing).")
 def command(source: str, backend: str, data: str, samples: int, batch: int, steps: int | None, report_energy: bool,
             baseline: str | None, timing: str | None, compare: str | None, json_out: str | None, plot_out: str | None, e_mac: float | None,
-            e_ac: float | None, dt: float | None, seed: int) -> None:
+            e_ac: float | None, dt: float | None, seed: int, conv: str) -> None:
     """Simulate ARTIFACT_OR_MODEL; print per-layer spikes, accuracy and energy."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -62,7 +65,7 @@ def command(source: str, backend: str, data: str, samples: int, batch: int, step
 
         result = simulate(source, backend=backend, data=data, samples=samples, batch=batch, timing=timing, compare=compare,
                           energy=report_energy, baseline=baseline, steps=steps, seed=seed, e_mac=e_mac, e_ac=e_ac, dt=dt,
-                          progress=progress)
+                          progress=progress, conv=conv)
     if json_out:
         with atomic_path(json_out, "--json") as tmp:
             Path(tmp).write_text(json.dumps(result, indent=2, default=float))

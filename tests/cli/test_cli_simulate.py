@@ -106,3 +106,23 @@ def test_raw_baseline_is_compiled_like_the_artifact(capsys, checkpoints, tmp_pat
     base_flops = {row["name"]: row["flops"] for row in r["baseline"]["energy"]["layers"]}
     assert flops == base_flops  # b1/b2: fused 4x4/s2 convs on both sides, not 3x3 convs + pool
     assert "compiled with the artifact's passes" in out
+
+
+def test_event_conv_counts_equal_dense_on_a_fixed_point_artifact(capsys, checkpoints, tmp_path):
+    """--conv event sums integer weights exactly, so a fixed-point artifact gives the same spikes and
+    synaptic operations as the dense path (which the other tests pin)."""
+    art = tmp_path / "fixed"
+    code, _, err = _snnc(capsys, "compile", str(checkpoints["asa"]), "--target", "cpu", "--fixed-point",
+                         "--calibrate", "4", "--holdout", "0", "-o", str(art))
+    assert code == 0, err
+    reports = {}
+    for conv in ("dense", "event"):
+        js = tmp_path / f"{conv}.json"
+        code, _, err = _snnc(capsys, "simulate", str(art), "--samples", "3", "--report-energy", "--conv", conv,
+                             "--json", str(js))
+        assert code == 0, err
+        reports[conv] = json.loads(js.read_text())
+    d, e = reports["dense"], reports["event"]
+    assert [l["spikes_per_sample"] for l in d["layers"]] == [l["spikes_per_sample"] for l in e["layers"]]
+    assert [r["sop"] for r in d["energy"]["layers"]] == [r["sop"] for r in e["energy"]["layers"]]
+    assert sum(l["spikes_per_sample"] for l in d["layers"]) > 0
