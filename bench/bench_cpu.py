@@ -23,7 +23,10 @@ with the **event-driven convolution** (``run(..., conv="auto")``, backends/cpu/e
 fan-in ≥ 64 and ≤ 30 % non-zero inputs — here conv2 and conv3 — adds only the weights of its non-zero inputs;
 float sums in another order than ``F.conv2d``; conv1, fan-in 18, stays dense), at batch 16 and batch 1, and a per-layer table: the compiled graph's convs alone on 60 frames (one sample) of
 Bernoulli(0.1) spikes (conv1: event counts at the input's density), dense ``F.conv2d`` (NCHW, as the
-simulator calls it) vs the event kernel, on 1 and 2 threads.
+simulator calls it) vs the event kernel, on 1 and 2 threads. (g) Every simulator row runs its float LIF
+populations with the **fused C++ neuron loop** (backends/cpu/lif_loop.py: all T steps of a layer in one call,
+bit-identical to the per-step torch loop); the rows marked "torch neuron loop" run the old per-step loop
+(``lif_loop.disabled()``) on the same graph for comparison.
 """
 
 from __future__ import annotations
@@ -185,6 +188,7 @@ def section(quick: bool = False) -> str:
     from snnc.data import load_dataset
     from snnc.frontends import model_to_graph
 
+    from snnc.backends.cpu import lif_loop
     from snnc.backends.cpu.event_conv import extension
 
     torch.set_num_threads(2)
@@ -193,6 +197,11 @@ def section(quick: bool = False) -> str:
         raise RuntimeError("the event-driven conv extension did not build (see the warning above)")
     ext_seconds = time.perf_counter() - t0
     print(f"[bench_cpu] event-conv extension ready in {ext_seconds:.1f} s", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    if lif_loop.extension() is None:
+        raise RuntimeError("the fused neuron loop extension did not build (see the warning above)")
+    lif_seconds = time.perf_counter() - t0
+    print(f"[bench_cpu] fused neuron loop ready in {lif_seconds:.1f} s", file=sys.stderr, flush=True)
     n = 4 if quick else 16
     reps = 1 if quick else 3
     n_norse = 2 if quick else 4
@@ -234,6 +243,12 @@ def section(quick: bool = False) -> str:
                 torch.set_num_threads(2)
         return wrapped
 
+    def torch_loop(fn):
+        def wrapped():
+            with lif_loop.disabled():
+                return fn()
+        return wrapped
+
     timings: dict[str, list[float]] = {}
     results = {}
     xn = x[:n_norse]
@@ -253,6 +268,8 @@ def section(quick: bool = False) -> str:
         "sim_asa_cfe": lambda: run(graphs["asa_cf"], x, conv="auto"),
         "sim_none_ce": lambda: run(graphs["none_c"], x, conv="auto"),
         "sim_none_ce_b1": _batch1(lambda xi: run(graphs["none_c"], xi, conv="auto"), xn),
+        "sim_none_ce_tl": torch_loop(lambda: run(graphs["none_c"], x, conv="auto")),
+        "sim_none_ce_b1_tl": torch_loop(_batch1(lambda xi: run(graphs["none_c"], xi, conv="auto"), xn)),
         "norse_none": lambda: _norse_run(net, xn),
         "norse_none_c": lambda: _norse_run(net_f, xn),
         "dense_conv": dense_conv,
@@ -266,7 +283,7 @@ def section(quick: bool = False) -> str:
                 timings.setdefault(name, []).append(t)
                 results[name] = out
     med = {k: statistics.median(v) for k, v in timings.items()}
-    small = ("norse_none", "norse_none_c", "sim_none_c_b1", "sim_none_ce_b1")
+    small = ("norse_none", "norse_none_c", "sim_none_c_b1", "sim_none_ce_b1", "sim_none_ce_b1_tl")
     per_sample = {k: v / (n_norse if k in small else (1 if k == "dense_conv" else n)) for k, v in med.items()}
     dense_gflops = 2 * 120 * 75_497_472 / med["dense_conv"] / 1e9
 
@@ -283,6 +300,10 @@ def section(quick: bool = False) -> str:
         a, b = results[ev_key], results[dense_key]
         d = sum(int(np.count_nonzero(a.spikes[k] != b.spikes[k])) for k in b.spikes)
         event_vs_dense[ev_key] = (d / sum(v.size for v in b.spikes.values()), d)
+    loop_same = all(np.array_equal(results["sim_none_ce"].spikes[k].view(np.int32),
+                                   results["sim_none_ce_tl"].spikes[k].view(np.int32)) for k in results["sim_none_ce"].spikes)
+    loop_same_b1 = all(np.array_equal(a.spikes[k], b.spikes[k]) for a, b in
+                       zip(results["sim_none_ce_b1"], results["sim_none_ce_b1_tl"]) for k in a.spikes)
     ev_b1_same = all(np.array_equal(r.output, results["sim_none_ce"].output[i:i + 1])
                      for i, r in enumerate(results["sim_none_ce_b1"]))
     t0 = time.perf_counter()
@@ -337,6 +358,10 @@ def section(quick: bool = False) -> str:
         row("snnc cpu simulator, ASA, compiled graph, fused ASA gains, event-driven conv", "sim_asa_cfe", "asa", "asa_cf"),
         row("snnc cpu simulator, vanilla, compiled graph, event-driven conv", "sim_none_ce", "none", "none_c"),
         row("snnc cpu simulator, vanilla, compiled graph, event-driven conv, batch 1", "sim_none_ce_b1", "none", "none_c"),
+        row("snnc cpu simulator, vanilla, compiled graph, event-driven conv, torch neuron loop", "sim_none_ce_tl", "none",
+            "none_c"),
+        row("snnc cpu simulator, vanilla, compiled graph, event-driven conv, torch neuron loop, batch 1",
+            "sim_none_ce_b1_tl", "none", "none_c"),
         row("Norse 1.1.0 from_nir, vanilla standard NIR (SumPool), batch 1", "norse_none", "none"),
         row("Norse 1.1.0 from_nir, vanilla standard NIR, pooling fused, batch 1", "norse_none_c", "none", "none_c"),
         f"| dense ceiling: conv2 alone, channels_last, 120 frames | — | — | {dense_gflops:.1f} | {dense_gflops:.1f} |",
@@ -361,6 +386,11 @@ def section(quick: bool = False) -> str:
         f"{ratio('torch_asa', 'sim_asa_cxe'):.2f}×; vs the dense compiled simulator: vanilla "
         f"{ratio('sim_none_c', 'sim_none_ce'):.2f}× (batch {n}), {ratio('sim_none_c_b1', 'sim_none_ce_b1'):.2f}× (batch 1), "
         f"ASA fused {ratio('sim_asa_cf', 'sim_asa_cfe'):.2f}×, ASA exact {ratio('sim_asa_cx', 'sim_asa_cxe'):.2f}×",
+        f"- **fused neuron loop** (in every simulator row): compiled vanilla with event conv vs the same run with "
+        f"the per-step torch neuron loop {ratio('sim_none_ce_tl', 'sim_none_ce'):.2f}× (batch {n}), "
+        f"{ratio('sim_none_ce_b1_tl', 'sim_none_ce_b1'):.2f}× (batch 1); spikes bit-identical: "
+        f"{'yes' if loop_same and loop_same_b1 else 'NO'}; with the torch loop vs Norse (SumPool graph) "
+        f"{ratio('norse_none', 'sim_none_ce_tl'):.2f}× / {ratio('norse_none', 'sim_none_ce_b1_tl'):.2f}×",
         f"- executed GFLOP/s vs the dense conv ceiling ({dense_gflops:.1f}): compiled vanilla "
         f"{100 * flops['none_c'] / per_sample['sim_none_c'] / 1e9 / dense_gflops:.0f} %, compiled ASA exact "
         f"{100 * flops['asa_cx'] / per_sample['sim_asa_cx'] / 1e9 / dense_gflops:.0f} %, uncompiled vanilla exact "
@@ -382,7 +412,9 @@ def section(quick: bool = False) -> str:
         f"{_pct(event_vs_dense['sim_none_ce'])}, ASA fused gains {_pct(event_vs_dense['sim_asa_cfe'])}, ASA exact "
         f"{_pct(event_vs_dense['sim_asa_cxe'])}; from the PyTorch model's: vanilla {pct('none_ce')}, ASA exact "
         f"{pct('asa_cxe')}. Batch-1 event output equals its batch-{n} output: {'yes' if ev_b1_same else 'NO'}. "
-        f"Extension load (cached build) {ext_seconds:.1f} s; a first build takes ~35 s.",
+        f"Extension load (cached build) {ext_seconds:.1f} s; a first build takes ~35 s. Fused neuron loop: load "
+        f"{lif_seconds:.1f} s (a first build ~35 s); its spikes equal the torch loop's bit for bit at batch {n} and "
+        f"batch 1: {'yes' if loop_same and loop_same_b1 else 'NO'}.",
         "",
         "Per-layer microbenchmark (compiled vanilla graph's convs alone, 60 frames = one sample; fastest of "
         f"{max(5, 3 * reps)} calls, so the table shows the kernels rather than the machine's load):",

@@ -110,7 +110,10 @@ class FloatNeuron:
         """Advance one step with input x; return the spikes (bool) or None for LI.
 
         In place on the state; the float operations and their order are exactly those of the
-        module docstring (``v.mul_(beta).add_(x)`` is ``beta * v + x``)."""
+        module docstring (``v.mul_(beta).add_(x)`` is ``beta * v + x``). The simulator runs float LIF / IF / LI
+        populations through the fused C++ loop (``csrc/lif_loop.cpp``), which repeats these operations in
+        this order; a change here must be made there too (tests/backends/cpu/test_cpu_lif_loop.py compares
+        the two bit for bit)."""
         v = self.v
         if self.kind == "CubaLIF":
             self.i = self.alpha * self.i + self.syn_gain * x

@@ -32,6 +32,7 @@ import numpy as np
 import nir
 import torch
 
+from snnc.backends.cpu import lif_loop
 from snnc.backends.cpu.neurons import NEURON_KINDS, make_neuron
 from snnc.backends.cpu.ops import CONV_MODES, FRAME_KINDS, frame_kernel
 from snnc.backends.result import SimResult
@@ -242,7 +243,9 @@ def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool, ow
     """Run a neuron population over all T steps; z is [N, T, ...]. Step t works on the view z[:, t]
     (N contiguous blocks), state in place, spikes written straight into out[:, t]. When z is a float32
     temporary (``owned``), out is z itself: step t reads z[:, t] completely before its spikes overwrite it,
-    so no second [N, T, ...] tensor is allocated (fresh pages of a large tensor cost page faults)."""
+    so no second [N, T, ...] tensor is allocated (fresh pages of a large tensor cost page faults). Float
+    LIF / IF / LI populations run all steps in one fused C++ call instead (:mod:`snnc.backends.cpu.lif_loop`,
+    bit-identical; the torch loop when it is disabled or unavailable)."""
     neuron = make_neuron(plan.g.nodes[name], plan.dt, plan.threshold, plan.reset, plan.dtype, name)
     n, T = z.shape[:2]
     keep_v = record_voltage or not neuron.spiking
@@ -254,8 +257,10 @@ def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool, ow
     else:
         out = torch.empty(z.shape, dtype=out_dtype)
     volts = torch.empty(z.shape, dtype=torch.float64 if plan.fixed else plan.dtype) if keep_v else None
-    neuron.reset_state((n, *z.shape[2:]))
     with _elementwise_threads():
+        if lif_loop.run_all_steps(neuron, z, out, volts):  # float LIF/IF/LI: one fused C++ pass, same bits
+            return (out if neuron.spiking else volts.to(plan.dtype)), volts, neuron.spiking
+        neuron.reset_state((n, *z.shape[2:]))
         for t in range(T):
             s = neuron.step(z[:, t])
             if out is not None:
