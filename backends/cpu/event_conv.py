@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import math
 import threading
-import warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from snnc.backends.cpu.native import build_flags, load_once
 
 SOURCE = Path(__file__).resolve().parent / "csrc" / "event_conv.cpp"
 
@@ -39,32 +40,12 @@ _state: dict = {"ext": None, "failed": False}
 
 
 def _build_flags() -> tuple[str, list[str]]:
-    """Extension name and compiler flags for this CPU (the name differs per instruction set, so a shared
-    cache never hands an AVX2 build to a CPU without it)."""
-    flags = ["-O3", "-fopenmp", "-ffp-contract=off"]  # OpenMP: ATen's parallel_for backend; no fused mul-add
-    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-        return "snnc_event_conv_avx2", flags + ["-mavx2"]
-    return "snnc_event_conv", flags
+    return build_flags("snnc_event_conv")
 
 
 def extension():
     """The compiled extension module, or None (after one warning) if it cannot be built here."""
-    if _state["ext"] is not None or _state["failed"]:
-        return _state["ext"]
-    with _lock:
-        if _state["ext"] is None and not _state["failed"]:
-            name, flags = _build_flags()
-            try:
-                from torch.utils.cpp_extension import load
-
-                _state["ext"] = load(name=name, sources=[str(SOURCE)], extra_cflags=flags,
-                                     extra_ldflags=["-fopenmp"], verbose=False)
-            except Exception as err:  # any build/load failure: dense fallback, never a crash
-                _state["failed"] = True
-                warnings.warn(f"snnc: event-driven convolution unavailable, using dense conv2d ({type(err).__name__}: "
-                              f"{str(err).strip().splitlines()[-1] if str(err).strip() else err})",
-                              RuntimeWarning, stacklevel=2)
-    return _state["ext"]
+    return load_once(_state, _lock, _build_flags(), SOURCE, "event-driven convolution unavailable, using dense conv2d")
 
 
 def _side_padding(padding, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import warnings
 from pathlib import Path
 
 import torch
+
+from snnc.backends.cpu.native import build_flags, load_once
 
 SOURCE = Path(__file__).resolve().parent / "csrc" / "lif_loop.cpp"
 
@@ -33,32 +34,13 @@ _state: dict = {"ext": None, "failed": False, "enabled": True}
 
 
 def _build_flags() -> tuple[str, list[str]]:
-    """Extension name and compiler flags (per instruction set, so a shared cache never hands an AVX2 build to
-    a CPU without it). Elementwise IEEE ops give the same bits whatever the vector width."""
-    flags = ["-O3", "-fopenmp", "-ffp-contract=off", "-fno-fast-math"]
-    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-        return "snnc_lif_loop_avx2", flags + ["-mavx2"]
-    return "snnc_lif_loop", flags
+    """Elementwise IEEE ops give the same bits whatever the vector width."""
+    return build_flags("snnc_lif_loop")
 
 
 def extension():
     """The compiled extension module, or None (after one warning) if it cannot be built here."""
-    if _state["ext"] is not None or _state["failed"]:
-        return _state["ext"]
-    with _lock:
-        if _state["ext"] is None and not _state["failed"]:
-            name, flags = _build_flags()
-            try:
-                from torch.utils.cpp_extension import load
-
-                _state["ext"] = load(name=name, sources=[str(SOURCE)], extra_cflags=flags,
-                                     extra_ldflags=["-fopenmp"], verbose=False)
-            except Exception as err:  # any build/load failure: torch loop, never a crash
-                _state["failed"] = True
-                text = str(err).strip()
-                warnings.warn(f"snnc: fused neuron loop unavailable, using the torch loop ({type(err).__name__}: "
-                              f"{text.splitlines()[-1] if text else err})", RuntimeWarning, stacklevel=2)
-    return _state["ext"]
+    return load_once(_state, _lock, _build_flags(), SOURCE, "fused neuron loop unavailable, using the torch loop")
 
 
 def enabled() -> bool:
