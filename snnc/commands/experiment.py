@@ -30,7 +30,8 @@ def _variants(text: str | None) -> list[str] | None:
               help="'synthetic' (built-in event frames) or a DVS128 Gesture folder.")
 @click.option("--size", type=click.Choice(("demo", "paper")), default="demo", show_default=True,
               help="demo: widths 8/16/16, FC 64 (minutes on 2 cores); paper: the released 64/128/128, FC 256 (hours).")
-@click.option("--T", "T", type=click.IntRange(min=2), default=8, show_default=True, help="Timesteps per sample.")
+@click.option("--T", "T", type=click.IntRange(min=2), default=None,
+              help="Timesteps per sample [default: 8 at demo size, 60 at paper size].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of data, init and batch order.")
 @click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option("--train-samples", type=click.IntRange(min=1), default=800, show_default=True)
@@ -70,7 +71,7 @@ def command(data, size, T, seed, epochs, train_samples, test_samples, calibrate,
     from snnc.experiment.variants import select
 
     torch.set_num_threads(_threads())
-    settings = Settings(data=data, size=size, T=T, seed=seed, epochs=epochs, train_samples=train_samples,
+    settings = Settings(data=data, size=size, T=T or (60 if size == "paper" else 8), seed=seed, epochs=epochs, train_samples=train_samples,
                         test_samples=test_samples, calibrate=calibrate)
     chosen = select(names)
     start = time.perf_counter()

@@ -62,7 +62,7 @@ def base_config(settings: Settings, classes: int, frame: tuple[int, int]) -> dic
 
     if settings.size not in ("demo", "paper"):
         raise SnncError(f"--size: must be 'demo' or 'paper', got {settings.size!r}")
-    config = demo_config("asa") if settings.size == "demo" else {**DEFAULTS, "dropout": 0.0}
+    config = demo_config("asa") if settings.size == "demo" else dict(DEFAULTS)  # released sizes and dropout
     return {**config, "T": settings.T, "num_classes": int(classes), "input_size": list(frame), "in_channels": 2}
 
 
@@ -182,11 +182,3 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
         tmp.write_text(json.dumps(result, indent=1, default=float))
     return {**result, "resumed": False}
 
-
-def run_all(variants: list[Variant], settings: Settings, out: str | Path,
-            progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Results of ``variants`` in order (vanilla first), each resumed or computed."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    data = Data(settings)
-    return [run_variant(v, settings, data, out, progress) for v in variants]
