@@ -3,7 +3,8 @@
 The directory (snnc.io.atomic_dir: a failure anywhere leaves nothing) holds
 
 * ``graph.nir``: the compiled IR (extension nodes as placeholders stock NIR opens);
-* ``manifest.json``: inputs with sha256, target, options, passes run, package versions, created;
+* ``manifest.json`` (written last, snnc.artifact_manifest): sha256 and size of every other file, inputs with
+  sha256, target, options, passes run, package versions, created;
 * ``report.json`` / ``report.md``: what each pass changed and the fidelity on held-out samples;
 * target extras: ``lava`` -> ``snnc.backends.lava.write_lava_artifact(graph, dir)``; ``onnx`` ->
   ``snnc.backends.onnx.export_onnx(graph, dir / "model.onnx")``; ``nir`` -> ``standard.nir`` when the
@@ -25,6 +26,8 @@ from typing import Any, Callable
 import numpy as np
 import nir
 
+from snnc.compiler.compile_data import SYNTHETIC_SHAPE, frames_for, graph_input_shape, resolve_T
+from snnc.compiler.compile_prep import prepare_source
 from snnc.compiler.ir.graph_utils import input_names, node_kind
 from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY, GRANULARITIES
 from snnc.compiler.pipeline import TARGETS, parse_pass_list, run_pipeline, select_passes
@@ -46,12 +49,19 @@ class CompileOptions:
     clip_weights: bool = False
     data: str = "synthetic"
     seed: int = 0
+    T: int | None = None  # steps per sample: --T, else the --data file's, else metadata["snnc"]["T"]
+    dt: float | None = None  # seconds per step: --dt, else metadata["snnc"]["dt"] (required when neurons need it)
+    convention: str | None = None  # --convention: the exporting framework's deviations (snnc.frontends.conventions)
 
     def validate(self) -> None:
         if self.target not in TARGETS:
             raise SnncError(f"--target: unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
-        if self.calibrate < 1:
-            raise SnncError(f"--calibrate: must be at least 1 sample, got {self.calibrate}")
+        if self.calibrate < 0:
+            raise SnncError(f"--calibrate: must be >= 0 samples, got {self.calibrate}")
+        if self.T is not None and self.T < 1:
+            raise SnncError(f"--T: must be at least 1 step, got {self.T}")
+        if self.dt is not None and not self.dt > 0:
+            raise SnncError(f"--dt: must be > 0 seconds, got {self.dt}")
         if self.holdout < 0:
             raise SnncError(f"--holdout: must be >= 0, got {self.holdout}")
         if self.asa_mode not in ("fused", "exact"):
@@ -91,22 +101,35 @@ def package_versions() -> dict[str, str | None]:
 
 def load_frames(graph: nir.NIRGraph, data: str, split: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(frames [n, T, *input shape], labels) of ``data`` matching the graph's input; SnncError otherwise."""
-    from snnc.data import load_dataset
-
-    meta = (graph.metadata or {}).get("snnc") or {}
-    if "T" not in meta:
-        raise SnncError("graph: metadata has no 'T' (timesteps); cannot draw calibration or test frames")
-    x, y = load_dataset(data, split, n, int(meta["T"]), seed)
-    want = tuple(int(v) for v in np.asarray(graph.nodes[input_names(graph)[0]].input_type["input"]).reshape(-1))
-    if tuple(x.shape[2:]) != want:
-        raise SnncError(f"--data {data}: frames have shape {list(x.shape[2:])} per step but the graph input is "
-                        f"{list(want)}")
-    return x, y
+    T = resolve_T(graph, None, data)
+    got = frames_for(graph, data, split, n, seed, T, fallback=False)
+    if got is None:
+        raise SnncError(f"--data {data}: frames have shape {list(SYNTHETIC_SHAPE)} per step but the graph input is "
+                        f"{list(graph_input_shape(graph))}")
+    return got[0], got[1]
 
 
-def _needs_calibration(graph: nir.NIRGraph, names: list[str]) -> bool:
-    has_asa = any(is_attention(n) for n in graph.nodes.values())
-    return ("fuse_asa_gains" in names and has_asa) or "quantize" in names
+def _calibration(source: nir.NIRGraph, opts: CompileOptions, names: list[str], notes: list[str]) -> np.ndarray | None:
+    """Calibration frames, or None. ASA gains need data (random events of the input shape when none
+    fits); fixed-point scales use data when it fits and come from the weights alone otherwise."""
+    attention = sorted(n for n, node in source.nodes.items() if is_attention(node))
+    T = ((source.metadata or {}).get("snnc") or {}).get("T")
+    if "fuse_asa_gains" in names and attention:
+        if opts.calibrate < 1:
+            raise SnncError(f"--calibrate 0: node {attention[0]!r} ({type(source.nodes[attention[0]]).__name__}) "
+                            "needs calibration data for its gains")
+        x, _, note = frames_for(source, opts.data, "train", opts.calibrate, opts.seed, T, fallback=True)
+        notes += [f"calibration: {note}"] if note else []
+        return x
+    if "quantize" in names:
+        got = None if opts.calibrate < 1 else frames_for(source, opts.data, "train", opts.calibrate, opts.seed, T,
+                                                         fallback=False)
+        if got is None:
+            notes.append("quantize: fixed-point scales from the weights only (no calibration data"
+                         + (")" if opts.calibrate < 1 else f" fits the graph input {list(graph_input_shape(source))})"))
+            return None
+        return got[0]
+    return None
 
 
 def _target_extras(graph: nir.NIRGraph, target: str, out: Path) -> list[str]:
@@ -140,13 +163,13 @@ def _target_extras(graph: nir.NIRGraph, target: str, out: Path) -> list[str]:
 
 
 def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress | None = None,
-                  on_pass: Callable[[str], None] | None = None) -> tuple[nir.NIRGraph, list]:
+                  on_pass: Callable[[str], None] | None = None,
+                  notes: list[str] | None = None) -> tuple[nir.NIRGraph, list]:
     """Run ``opts``' pass list on ``source`` (calibrating on ``opts.data`` when a pass needs it);
-    returns the compiled graph and the pass records. ``source`` is not modified."""
+    returns the compiled graph and the pass records (notes on the data used go to ``notes``).
+    ``source`` is not modified."""
     names = opts.pass_names()
-    calib = None
-    if _needs_calibration(source, names):
-        calib, _ = load_frames(source, opts.data, "train", opts.calibrate, opts.seed)
+    calib = _calibration(source, opts, names, notes if notes is not None else [])
     # Loihi's LIF has no input rectification: lava and fixed-point graphs drop MA-SNN attention's ReLU
     rectify = opts.target != "lava" and "quantize" not in names
     options = {"calibration": calib, "granularity": opts.gain_granularity, "clip_weights": opts.clip_weights,
@@ -155,18 +178,23 @@ def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress
 
 
 def options_from_manifest(artifact: str | Path) -> CompileOptions | None:
-    """The :class:`CompileOptions` an artifact directory was compiled with (None if it has no manifest)."""
+    """The :class:`CompileOptions` an artifact directory was compiled with (None if it has no manifest).
+
+    The manifest is schema-checked (snnc.artifact_manifest.read_manifest: types of every option)."""
+    from snnc.artifact_manifest import read_manifest
+
     path = Path(artifact) / "manifest.json"
     if not path.is_file():
         return None
+    shown = read_manifest(artifact)["options"]
+    known = {f for f in CompileOptions.__dataclass_fields__}
+    opts = CompileOptions(**{k: v for k, v in shown.items() if k in known and k != "passes"})
+    opts.passes = ",".join(shown["passes"]) if isinstance(shown.get("passes"), list) else shown.get("passes")
     try:
-        shown = json.loads(path.read_text())["options"]
-        known = {f for f in CompileOptions.__dataclass_fields__}
-        opts = CompileOptions(**{k: v for k, v in shown.items() if k in known and k != "passes"})
-        opts.passes = ",".join(shown["passes"]) if isinstance(shown.get("passes"), list) else shown.get("passes")
-        return opts
-    except (ValueError, KeyError, TypeError) as e:
-        raise SnncError(f"{path}: not a readable snnc manifest ({e})") from None
+        opts.validate()
+    except SnncError as e:
+        raise SnncError(f"{path}: options: {e}") from None
+    return opts
 
 
 def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress | None = None,
@@ -176,35 +204,40 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
     from snnc.compiler.ir.serialize import write_graph
     from snnc.compiler.report import build_report, dumps, render_markdown
     from snnc.frontends import load_graph
+    from snnc.artifact_manifest import write_manifest
     from snnc.io import atomic_dir
 
     opts.validate()
+    graph = load_graph(path, convention=opts.convention)
+    if opts.convention and opts.target != "cpu":  # per-node semantics: the cpu simulator only
+        from snnc.frontends.conventions import refuse_cpu_only_semantics
+
+        refuse_cpu_only_semantics(graph, f"--target {opts.target}")
+    source, notes = prepare_source(graph, opts, str(path))
     names = opts.pass_names()
-    source = load_graph(path)
-    compiled, records = compile_graph(source, opts, progress=progress, on_pass=on_pass)
+    compiled, records = compile_graph(source, opts, progress=progress, on_pass=on_pass, notes=notes)
     fid = None
     if opts.holdout > 0:
-        x, y = load_frames(source, opts.data, "test", opts.holdout, opts.seed)
-        ref_run = fidelity.run_batched(source, x)
-        fid = fidelity.measure(source, compiled, x, y, reference_run=ref_run, progress=progress)
-        if opts.target == "lava":  # as deployed: one step of synaptic delay per layer
-            fid["lava_timing"] = fidelity.measure(source, compiled, x, y, reference_run=ref_run, progress=progress,
-                                                  timing="lava")
+        T = ((source.metadata or {}).get("snnc") or {}).get("T")
+        x, y, note = frames_for(source, opts.data, "test", opts.holdout, opts.seed, T, fallback=True)
+        notes += [f"hold-out: {note}; fidelity is spike agreement only (no labels, no accuracy)"] if note else []
+        # streamed batch by batch; lava as deployed: one step of synaptic delay per layer
+        runs = fidelity.measure_timings(source, compiled, x, y, ("snnc", "lava") if opts.target == "lava" else ("snnc",),
+                                        progress=progress)
+        fid = runs["snnc"]
+        if "lava" in runs:
+            fid["lava_timing"] = runs["lava"]
     shown = {k: v for k, v in asdict(opts).items()}
     shown["passes"] = names
     with atomic_dir(out) as tmp:
         write_graph(tmp / "graph.nir", compiled)
-        notes = _target_extras(compiled, opts.target, tmp)
+        notes = notes + _target_extras(compiled, opts.target, tmp)
         report = build_report(target=opts.target, options=shown, records=records, before=source, after=compiled,
                               fidelity=fid, notes=notes)
-        manifest = {
-            "format": "snnc-artifact", "format_version": 1, "target": opts.target,
-            "inputs": [{"path": str(path), "sha256": sha256_file(path), "bytes": Path(path).stat().st_size}],
-            "passes": names, "options": shown, "versions": package_versions(),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "files": sorted([p.name for p in tmp.iterdir()] + ["manifest.json", "report.json", "report.md"]),
-        }
         (tmp / "report.json").write_text(dumps(report))
         (tmp / "report.md").write_text(render_markdown(report))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        # last: lists the sha256 and size of every file above (snnc.artifact_manifest, verified on every load)
+        write_manifest(tmp, target=opts.target, passes=names, options=shown, versions=package_versions(),
+                       inputs=[{"path": str(path), "sha256": sha256_file(path), "bytes": Path(path).stat().st_size}],
+                       created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     return report

@@ -33,6 +33,16 @@ def readout_rates(graph: nir.NIRGraph, output: np.ndarray) -> np.ndarray:
     return rates
 
 
+def readout_classes(graph: nir.NIRGraph) -> int:
+    """Number of classes :func:`readout_rates` scores: the output's elements (÷ group for ``vote``)."""
+    from snnc.compiler.ir.graph_utils import output_names
+    from snnc.compiler.ir.shapes import infer_shapes, shape_of
+
+    n = int(np.prod(shape_of(infer_shapes(graph), output_names(graph)[0], "output")))
+    readout = ((graph.metadata or {}).get("snnc") or {}).get("readout") or {"kind": "mean"}
+    return n // int(readout["group"]) if readout.get("kind") == "vote" and readout.get("group") else n
+
+
 def run_batched(graph: nir.NIRGraph, x: np.ndarray, batch_size: int = 32,
                 progress: Callable[[int], None] | None = None,
                 timing: str = "snnc") -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -68,6 +78,77 @@ def spiking_layers(graph: nir.NIRGraph) -> list[str]:
     return [n for n, node in graph.nodes.items() if node_kind(node) in SPIKING]
 
 
+class _Agreement:
+    """Running sums of :func:`layer_agreement` over batches (equal integers, so exactly the one-shot values)."""
+
+    def __init__(self) -> None:
+        self.spikes_ref = self.spikes = 0.0
+        self.equal_steps = self.steps = self.equal_counts = self.counts = 0
+
+    def add(self, ref: np.ndarray, out: np.ndarray) -> None:
+        self.spikes_ref += float(ref.sum(dtype=np.float64))
+        self.spikes += float(out.sum(dtype=np.float64))
+        self.equal_steps += int(np.count_nonzero(ref == out))
+        self.steps += int(ref.size)
+        counts_ref = ref.reshape(ref.shape[0], ref.shape[1], -1).sum(axis=1)
+        counts = out.reshape(out.shape[0], out.shape[1], -1).sum(axis=1)
+        self.equal_counts += int(np.count_nonzero(counts_ref == counts))
+        self.counts += int(counts.size)
+
+    def result(self) -> dict[str, float]:
+        total_ref, total = self.spikes_ref, self.spikes
+        return {
+            "spikes_ref": total_ref, "spikes": total,
+            "rel_diff": (total - total_ref) / total_ref if total_ref else (0.0 if total == 0 else float("inf")),
+            "step_agreement": self.equal_steps / self.steps if self.steps else float("nan"),
+            "count_agreement": self.equal_counts / self.counts if self.counts else float("nan"),
+        }
+
+
+def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: np.ndarray | None,
+                    timings: tuple[str, ...] = ("snnc",), progress: Callable[[str, int, int], None] | None = None,
+                    batch_size: int = 32) -> dict[str, dict[str, Any]]:
+    """:func:`measure` for each compiled-graph timing in ``timings``, streamed: the reference and the compiled
+    graph run batch by batch on the same frames (``x``: an array or :class:`snnc.data.stream.Frames`) and only
+    running sums are kept, so memory does not grow with the number of samples."""
+    from snnc.backends.cpu import run
+
+    layers = spiking_layers(compiled)
+    agree = {t: {} for t in timings}
+    hits = {t: {"agree": 0, "correct": 0} for t in timings}
+    correct_ref, n = 0, len(x)
+    labels = None if labels is None else np.asarray(labels)
+    for i in range(0, n, batch_size):
+        xb = np.asarray(x[i:i + batch_size])
+        ref = run(reference, xb, timing="snnc")
+        pred_ref = readout_rates(reference, np.asarray(ref.output)).argmax(axis=1)
+        yb = None if labels is None else labels[i:i + len(xb)]
+        correct_ref += 0 if yb is None else int(np.sum(pred_ref == yb))
+        if progress is not None:
+            progress("reference", min(i + batch_size, n), n)
+        for t in timings:
+            out = run(compiled, xb, timing=t)
+            pred = readout_rates(compiled, np.asarray(out.output)).argmax(axis=1)
+            hits[t]["agree"] += int(np.sum(pred == pred_ref))
+            hits[t]["correct"] += 0 if yb is None else int(np.sum(pred == yb))
+            for name in layers:
+                if name in ref.spikes and name in out.spikes:
+                    agree[t].setdefault(name, _Agreement()).add(np.asarray(ref.spikes[name]), np.asarray(out.spikes[name]))
+            if progress is not None:
+                progress("compiled" if t == "snnc" else f"compiled, {t} timing", min(i + batch_size, n), n)
+    results = {}
+    n = n or float("nan")  # no samples: NaN rates, as np.mean of nothing
+    for t in timings:
+        r: dict[str, Any] = {"samples": len(x), "timing": t, "prediction_agreement": hits[t]["agree"] / n,
+                             "layers": {name: a.result() for name, a in agree[t].items()}}
+        if labels is not None:
+            r["accuracy_ref"] = correct_ref / n
+            r["accuracy"] = hits[t]["correct"] / n
+            r["accuracy_delta_points"] = 100.0 * (r["accuracy"] - r["accuracy_ref"])
+        results[t] = r
+    return results
+
+
 def measure(reference: nir.NIRGraph, compiled: nir.NIRGraph, x: np.ndarray, labels: np.ndarray | None,
             reference_run: tuple[dict, np.ndarray] | None = None,
             progress: Callable[[str, int, int], None] | None = None, timing: str = "snnc") -> dict[str, Any]:
@@ -78,8 +159,8 @@ def measure(reference: nir.NIRGraph, compiled: nir.NIRGraph, x: np.ndarray, labe
     def cb(what):
         return None if progress is None else (lambda done: progress(what, done, len(x)))
 
-    if reference_run is None:
-        reference_run = run_batched(reference, x, progress=cb("reference"))
+    if reference_run is None:  # streamed: memory independent of the number of samples
+        return measure_timings(reference, compiled, x, labels, (timing,), progress=progress)[timing]
     ref_spikes, ref_out = reference_run
     label = "compiled" if timing == "snnc" else f"compiled, {timing} timing"
     spikes, out = run_batched(compiled, x, progress=cb(label), timing=timing)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def load_graph(path: Any):
-    """The verified IR of ``path``: an snnc checkpoint, a released ASA-SNN state_dict or a .nir file."""
+def load_graph(path: Any, convention: str | None = None):
+    """The verified IR of ``path``: an snnc checkpoint, a released ASA-SNN state_dict or a .nir file
+    (``convention``: the exporting framework's, docs/interop.md)."""
     from snnc.frontends.loader import load_graph as _load
 
-    return _load(path)
+    return _load(path, convention=convention)
 
 
 def model_to_graph(model: Any, input_shape: Any = None, dt: float = 1e-3):

@@ -81,16 +81,37 @@ def checkpoint_to_graph(path: str | os.PathLike) -> nir.NIRGraph:
             return model_to_graph(model)
         except SnncError as e:
             raise _prefixed(p, e) from None
-    sd = released_state_dict(obj)
+    sd = released_state_dict(obj, p)
     if sd is not None:
         return released_to_graph(sd, where=p)
     what = type(obj).__name__
+    first = next(iter(obj), None) if isinstance(obj, dict) else None
+    found = f"first key {first!r} is not a released key" if isinstance(first, str) else f"found a {what}"
     raise SnncError(f"{p}: neither an snnc checkpoint (format 'snnc-checkpoint') nor a released ASA-SNN "
-                    f"state_dict (found a {what})")
+                    f"state_dict ({found})")
 
 
-def load_graph(path: str | os.PathLike) -> nir.NIRGraph:
-    """The verified IR of ``path`` (.pt snnc checkpoint, released state_dict, or .nir file)."""
+def _refuse_foreign_zip(path: Path) -> None:
+    """A zip that is not a torch checkpoint (no ``*/data.pkl``), e.g. a NumPy .npz, named as such."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        names = zipfile.ZipFile(path).namelist()
+    except (OSError, zipfile.BadZipFile):
+        return  # torch reports the damage
+    if not any(n.endswith("data.pkl") for n in names):
+        what = "a NumPy .npz archive (data for --data)" if any(n.endswith(".npy") for n in names) else "a zip archive"
+        raise SnncError(f"{path}: {what}, not a model; expected an snnc .pt checkpoint, a released ASA-SNN "
+                        "state_dict or a .nir file")
+
+
+def load_graph(path: str | os.PathLike, convention: str | None = None) -> nir.NIRGraph:
+    """The verified IR of ``path`` (.pt snnc checkpoint, released state_dict, or .nir file).
+
+    ``convention`` (a framework name, .nir files only): run the file as that framework's exporter meant
+    it (:func:`snnc.frontends.conventions.apply_convention`, docs/interop.md)."""
     p = Path(path)
     if not p.exists():
         raise SnncError(f"{path}: no such file")
@@ -98,14 +119,21 @@ def load_graph(path: str | os.PathLike) -> nir.NIRGraph:
         raise SnncError(f"{path}: not a file")
     with open(p, "rb") as f:
         head = f.read(8)
+    if convention is not None and not head.startswith(HDF5_MAGIC):
+        raise SnncError(f"--convention: applies to .nir files written by another framework, not to {path}")
     if head.startswith(HDF5_MAGIC):
         g = read_graph(p)
     elif head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        _refuse_foreign_zip(p)
         g = checkpoint_to_graph(p)
     elif not head:
         raise SnncError(f"{path}: empty file")
     else:
         raise SnncError(f"{path}: unrecognised format (expected a .pt checkpoint or a .nir HDF5 file)")
+    if convention is not None:
+        from snnc.frontends.conventions import apply_convention
+
+        g = apply_convention(g, convention)
     try:
         verify(g)
     except VerifyError as e:

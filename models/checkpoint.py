@@ -102,6 +102,8 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
     try:
         model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
-        raise SnncError(f"{path}: weights do not match the model config ({first[:200]})") from None
+        lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(e).__name__)  # names the tensor
+        more = f"; {len(lines) - 2} more" if len(lines) > 2 else ""
+        raise SnncError(f"{path}: weights do not match the model config ({detail[:240]}{more})") from None
     return model.eval(), ckpt

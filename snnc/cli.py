@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         ctx = getattr(e, "ctx", None)
         if ctx is not None:
             hint = f" (see `{ctx.command_path} --help`)"
-        _fail(f"{e.format_message()}{hint}", e.exit_code)
+        _fail(" ".join(f"{e.format_message()}{hint}".split()), e.exit_code)  # one line
     except SnncError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:

@@ -32,3 +32,27 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
         code = int(e.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def tiny_checkpoint(path) -> "Path":
+    """A tiny snnc checkpoint (the demo LIF-SNN-3 with ASA at widths 2, FC 4, T 2; seeded): seconds to compile."""
+    import torch
+
+    from snnc.models import build_model
+    from snnc.models.checkpoint import save_checkpoint
+    from snnc.models.registry import demo_config
+
+    torch.manual_seed(0)
+    model = build_model({**demo_config("asa"), "widths": [2, 2, 2], "fc_hidden": 4, "T": 2}).eval()
+    return save_checkpoint(path, model, hparams={}, train_meta={})
+
+
+def tree_state(root) -> dict[str, str | None]:
+    """Every path below ``root`` (hidden ones too) -> sha256 of its bytes (None for a directory)."""
+    import hashlib
+    from pathlib import Path
+
+    out: dict[str, str | None] = {}
+    for p in sorted(Path(root).rglob("*")):
+        out[p.relative_to(root).as_posix()] = None if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+    return out

@@ -83,7 +83,8 @@ def supports(neuron) -> bool:
     return (isinstance(neuron, FloatNeuron) and neuron.kind in ("LIF", "IF", "LI")
             and neuron.dtype in (torch.float32, torch.float64)
             and (not neuron.spiking or neuron.reset in ("zero", "subtract"))
-            and (not neuron.spiking or neuron.threshold in (">", ">=")))
+            and (not neuron.spiking or neuron.threshold in (">", ">="))
+            and getattr(neuron, "fire", "after_integrate") == "after_integrate")
 
 
 def run_all_steps(neuron, z: torch.Tensor, out: torch.Tensor | None, volts: torch.Tensor | None) -> bool:

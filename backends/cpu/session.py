@@ -16,23 +16,33 @@ from typing import Callable
 import numpy as np
 import nir
 
+from snnc.data.stream import Frames
 from snnc.errors import SnncError
 
 SYNTHETIC_DENSITY = 0.1
 
 
-def load_any(path: str, what: str = "ARTIFACT") -> nir.NIRGraph:
-    """An artifact directory (graph.nir inside) or any file ``snnc.frontends.load_graph`` reads."""
+def load_any(path: str, what: str = "ARTIFACT", convention: str | None = None) -> nir.NIRGraph:
+    """An artifact directory (graph.nir inside) or any file ``snnc.frontends.load_graph`` reads.
+
+    An artifact (or a file inside one) is verified against its manifest first
+    (snnc.artifact_manifest.verify_artifact: every file's size and sha256)."""
+    from snnc.artifact_manifest import artifact_root, verify_artifact
     from snnc.frontends import load_graph
 
     p = Path(path)
     if not p.exists():
         raise SnncError(f"{path}: no such file or directory")
     if p.is_dir():
+        if convention is not None:
+            raise SnncError(f"--convention: {path} is a compiled artifact; give the convention to `snnc compile`")
         if not (p / "graph.nir").is_file():
             raise SnncError(f"{path}: directory holds no graph.nir (not an `snnc compile` artifact)")
+        verify_artifact(p)
         p = p / "graph.nir"
-    return load_graph(str(p))
+    elif artifact_root(p) is not None:
+        verify_artifact(artifact_root(p))
+    return load_graph(str(p), convention=convention)
 
 
 def graph_meta(g: nir.NIRGraph) -> dict:
@@ -46,47 +56,41 @@ def input_shape(g: nir.NIRGraph) -> tuple[int, ...]:
     return tuple(shape_of(infer_shapes(g), input_names(g)[0], "output"))
 
 
-def load_data(data: str, g: nir.NIRGraph, samples: int, T: int, seed: int) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """(frames [N, T, *in_shape], labels or None, description)."""
+def load_data(data: str, g: nir.NIRGraph, samples: int, T: int, seed: int) -> tuple[Frames, np.ndarray | None, str]:
+    """(frames [N, T, *in_shape], made batch by batch where they are generated; labels or None; description)."""
+    from snnc.data.stream import array_frames, bernoulli_frames, synthetic_frames
+
     shape = input_shape(g)
     if data == "synthetic":
         if shape == (2, 32, 32):
-            from snnc.data import load_dataset
-
-            x, y = load_dataset("synthetic", "test", samples, T, seed)
-            return x.astype(np.float32), y, "synthetic DVS gestures (test split)"
-        rng = np.random.default_rng(seed)
-        x = (rng.random((samples, T, *shape)) < SYNTHETIC_DENSITY).astype(np.float32)
+            x = synthetic_frames("test", samples, T, seed)
+            return x, x.labels, "synthetic DVS gestures (test split)"
+        x = bernoulli_frames(samples, T, shape, SYNTHETIC_DENSITY, seed)
         return x, None, f"random binary events, density {SYNTHETIC_DENSITY} (graph input {list(shape)})"
     p = Path(data)
     if p.is_file() and p.suffix in (".npy", ".npz"):
-        try:
-            blob = np.load(p, allow_pickle=False)
-        except Exception as e:  # noqa: BLE001 - any unreadable file is a user error
-            raise SnncError(f"{data}: cannot read ({type(e).__name__}: {e})") from None
-        if isinstance(blob, np.ndarray):
-            x, y = blob, None
-        else:
-            if "x" not in blob:
-                raise SnncError(f"{data}: an .npz needs an array 'x' (and optionally labels 'y')")
-            x, y = blob["x"], (blob["y"] if "y" in blob else None)
-        return x[:samples], (None if y is None else np.asarray(y)[:samples]), f"{data}"
+        from snnc.compiler.fidelity import readout_classes
+        from snnc.data.arrays import load_frames_file
+
+        x = load_frames_file(data, samples, shape, readout_classes(g))
+        return x, x.labels, f"{data}"
     if p.is_dir():
         from snnc.data import load_dataset
 
-        x, y = load_dataset(str(p), "test", samples, T, seed)
-        return x.astype(np.float32), y, f"DVS128 Gesture folder {data} (test split)"
-    raise SnncError(f"--data {data}: not 'synthetic', an .npy/.npz file or a dataset folder")
+        xa, y = load_dataset(str(p), "test", samples, T, seed)
+        return array_frames(xa, y), y, f"DVS128 Gesture folder {data} (test split)"
+    if p.is_file():
+        raise SnncError(f"--data {data}: a file but not .npy/.npz; expected 'synthetic', an .npy/.npz file "
+                        "(x [N, T, ...], optional labels y) or a DVS128 Gesture folder")
+    raise SnncError(f"--data {data}: no such file or folder; expected 'synthetic', an .npy/.npz file or a "
+                    "DVS128 Gesture folder")
 
 
-def _check_data(x: np.ndarray, g: nir.NIRGraph, data: str) -> None:
+def _check_data(x: Frames, g: nir.NIRGraph, data: str) -> None:
+    """The frames' per-step shape is the graph's input (the values are checked where they are loaded)."""
     shape = input_shape(g)
-    if x.dtype.kind not in "biuf":
-        raise SnncError(f"{data}: input dtype {x.dtype} is not numeric")
-    if x.ndim != 2 + len(shape) or tuple(x.shape[2:]) != shape:
+    if tuple(x.shape[2:]) != shape:
         raise SnncError(f"{data}: input shape {list(x.shape)} does not match [N, T, {', '.join(map(str, shape))}]")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise SnncError(f"{data}: input contains NaN or infinite values")
 
 
 def accuracy(g: nir.NIRGraph, outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
@@ -121,11 +125,12 @@ def agreement(rows: dict[str, dict], part: dict[str, dict]) -> dict[str, dict]:
 def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samples: int = 16, batch: int = 16,
              timing: str | None = None, compare: str | None = None, energy: bool = False, dt: float | None = None, baseline: str | None = None, steps: int | None = None,
              seed: int = 0, e_mac: float | None = None, e_ac: float | None = None,
-             progress: Callable[[str, int, int], None] | None = None, conv: str = "dense") -> dict:
+             progress: Callable[[str, int, int], None] | None = None, conv: str = "dense",
+             convention: str | None = None) -> dict:
     """The full ``snnc simulate`` computation (module docstring)."""
-    from snnc.backends.cpu.counts import measure
     from snnc.backends.cpu.energy import E_AC_PJ, E_MAC_PJ, Constants, compare_to_baseline, energy_report
     from snnc.backends.registry import get_backend
+    from snnc.compiler.analysis.memory import require_simulation
 
     if samples < 1:
         raise SnncError(f"--samples: must be at least 1, got {samples}")
@@ -144,36 +149,27 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     if k.e_mac < 0 or k.e_ac < 0:
         raise SnncError("--e-mac/--e-ac: energies must be >= 0")
     mod = get_backend(backend)
-    g = load_any(source)
-    T = int(steps or graph_meta(g).get("T") or 10)
+    g = load_any(source, convention=convention)
+    if backend != "cpu":
+        from snnc.frontends.conventions import refuse_cpu_only_semantics
+
+        refuse_cpu_only_semantics(g, f"--backend {backend}")
+    T = _steps(g, steps, data, source, dt)
+    require_simulation(g, T, min(batch, samples), f"--steps {steps}" if steps else source)
     x, y, desc = load_data(data, g, samples, T, seed)
     _check_data(x, g, data)
-    counter, outputs = measure(g, x, timing=timing, batch=batch, dt=dt, conv=conv,
-                               progress=None if progress is None else _tick(progress, "simulate", len(x)))
+    counter, hits = counted_run(g, x, y, timing=timing, batch=batch, dt=dt, conv=conv,
+                                progress=None if progress is None else _tick(progress, "simulate", len(x)))
     rows: dict[str, dict] = {}
     if backend != "cpu":
-        from snnc.backends.cpu import run as cpu_run
-        from snnc.backends.lava.compare import compare_runs
-        from snnc.compiler.ir.graph_utils import make_graph
-
-        # backends take dt from the graph (design.md §5): give them --dt there, as the cpu run gets it
-        gb = g if dt is None else make_graph(g.nodes, g.edges, {**(g.metadata or {}),
-                                                                 "snnc": {**graph_meta(g), "dt": float(dt)}})
-        outs = []
-        for i in range(0, len(x), batch):
-            res = mod.run(gb, x[i:i + batch], timing=timing, **({"record_voltage": True} if compare else {}))
-            outs.append(np.asarray(res.output))
-            if compare:
-                ref = cpu_run(g, x[i:i + batch], timing=timing, dt=dt, record_voltage=True)
-                agreement(rows, compare_runs(res, ref))
-        outputs = np.concatenate(outs)
+        hits = _backend_run(mod, g, x, y, rows, timing=timing, batch=batch, dt=dt, compare=compare)
     result = {
         "source": source, "backend": backend, "counts_from": "cpu", "timing": timing, "data": desc, "samples": int(len(x)), "T": T,
         "numerics": graph_meta(g).get("numerics", "float"),
         "layers": [{"name": n, "neurons": lay.neurons, "spikes_per_sample": counter.per_sample(lay.spikes),
                     "lasfr": counter.lasfr(n), "lsfr": counter.lsfr(n)} for n, lay in counter.layers.items()],
         "nasfr": counter.nasfr(), "input_rate": counter.input_rate(),
-        "accuracy": accuracy(g, outputs, y),
+        "accuracy": _accuracy(hits, len(x)),
     }
     if compare:
         result["compare"] = {"against": compare, "identical": all(r["identical"] for r in rows.values()),
@@ -183,13 +179,84 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     if baseline:
         gb, aligned = _baseline_graph(source, baseline)
         _check_data(x, gb, "--baseline input")
-        cb, ob = measure(gb, x, timing=timing, batch=batch, dt=dt, conv=conv,
-                         progress=None if progress is None else _tick(progress, "baseline", len(x)))
+        cb, hits_b = counted_run(gb, x, y, timing=timing, batch=batch, dt=dt, conv=conv,
+                                 progress=None if progress is None else _tick(progress, "baseline", len(x)))
         base = energy_report(gb, cb, k)
-        result["baseline"] = {"source": baseline, "compiled_with": aligned, "energy": base, "nasfr": cb.nasfr(), "accuracy": accuracy(gb, ob, y),
+        result["baseline"] = {"source": baseline, "compiled_with": aligned, "energy": base, "nasfr": cb.nasfr(), "accuracy": _accuracy(hits_b, len(x)),
                               "layers": [{"name": n, "lasfr": cb.lasfr(n)} for n in cb.layers]}
         result["comparison"] = compare_to_baseline(result["energy"], base, k)
     return result
+
+
+def batch_hits(g: nir.NIRGraph, output: np.ndarray, labels: np.ndarray | None) -> int | None:
+    """Correctly classified samples of one batch (None without labels, or labels beyond the readout)."""
+    from snnc.compiler.fidelity import readout_rates
+
+    if labels is None or len(labels) == 0:
+        return None
+    rates = readout_rates(g, np.asarray(output))
+    if rates.shape[1] <= int(np.max(labels)):
+        return None
+    return int(np.sum(rates.argmax(axis=1) == labels))
+
+
+def _add_hits(total: int | None, part: int | None, first: bool) -> int | None:
+    return part if first else (None if total is None or part is None else total + part)
+
+
+def _accuracy(hits: int | None, n: int) -> float | None:
+    return None if hits is None or n == 0 else float(hits / n)
+
+
+def counted_run(g: nir.NIRGraph, x: Frames, y: np.ndarray | None, *, timing: str, batch: int, dt: float | None,
+                conv: str, progress=None):
+    """(counter, correct predictions or None): the cpu simulator over x batch by batch with counting;
+    only per-layer counts are kept, so memory does not grow with the number of samples."""
+    from snnc.backends.cpu.counts import Counter
+    from snnc.backends.cpu.simulator import run
+
+    counter, hits = Counter(g), None
+    for i, xb in x.batches(batch):
+        res = run(g, xb, timing=timing, threshold=None, dt=dt, observer=counter.observe, conv=conv)
+        counter.add_run(xb, res)
+        hits = _add_hits(hits, batch_hits(g, res.output, None if y is None else y[i:i + len(xb)]), i == 0)
+        if progress is not None:
+            progress(len(xb))
+    return counter, hits
+
+
+def _backend_run(mod, g: nir.NIRGraph, x: Frames, y: np.ndarray | None, rows: dict, *, timing: str, batch: int,
+                 dt: float | None, compare: str | None) -> int | None:
+    """Run another backend batch by batch; its correct predictions (and, with ``compare``, agreement rows)."""
+    from snnc.backends.cpu import run as cpu_run
+    from snnc.backends.lava.compare import compare_runs
+    from snnc.compiler.ir.graph_utils import make_graph
+
+    # backends take dt from the graph (design.md §5): give them --dt there, as the cpu run gets it
+    gb = g if dt is None else make_graph(g.nodes, g.edges, {**(g.metadata or {}),
+                                                             "snnc": {**graph_meta(g), "dt": float(dt)}})
+    hits = None
+    for i, xb in x.batches(batch):
+        res = mod.run(gb, xb, timing=timing, **({"record_voltage": True} if compare else {}))
+        hits = _add_hits(hits, batch_hits(g, res.output, None if y is None else y[i:i + len(xb)]), i == 0)
+        if compare:
+            ref = cpu_run(g, xb, timing=timing, dt=dt, record_voltage=True)
+            agreement(rows, compare_runs(res, ref))
+    return hits
+
+
+def _steps(g: nir.NIRGraph, steps: int | None, data: str, source: str, dt: float | None) -> int:
+    """T of this run: --T/--steps, else the --data file's T (a disagreement is an error naming both),
+    else the graph's, else 10; refuses first a graph whose neurons need a dt it does not carry."""
+    from snnc.compiler.compile_data import check_steps_fit, is_array_file, resolve_T
+    from snnc.compiler.timestep import require_dt
+
+    require_dt(g, dt, where=source)
+    T = resolve_T(g, steps, data)
+    if T is None:
+        return 10
+    check_steps_fit(g, T, f"--T {steps}" if steps else (f"--data {data}" if is_array_file(data) else source))
+    return int(T)
 
 
 def _baseline_graph(source: str, baseline: str) -> tuple[nir.NIRGraph, list[str] | None]:

@@ -55,12 +55,16 @@ def spec_to_files(spec: dict, folder: Path) -> None:
 
 
 def read_spec(directory) -> dict:
-    """The spec stored in an artifact directory (or its ``lava/`` subfolder)."""
+    """The spec stored in an artifact directory (or its ``lava/`` subfolder), after checking the
+    artifact's manifest (every file's size and sha256: snnc.artifact_manifest.verify_artifact)."""
+    from snnc.artifact_manifest import verify_artifact
+
     d = Path(directory)
     folder = d / SUBDIR if (d / SUBDIR / SPEC).exists() else d
     path = folder / SPEC
     if not path.exists():
         raise SnncError(f"{directory}: no Lava spec ({SUBDIR}/{SPEC}); compile with --target lava")
+    verify_artifact(folder.parent if folder.name == SUBDIR and not (folder / "manifest.json").exists() else folder)
     try:
         doc = json.loads(path.read_text())
     except ValueError as e:

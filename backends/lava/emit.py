@@ -55,6 +55,7 @@ def build(spec: dict, frames: np.ndarray, T: int, *, record_voltage: bool = Fals
                               bias_mant=layer["bias_mant"], bias_exp=layer["bias_exp"], in_gain=layer["in_gain"],
                               gain=layer["gain"], gain_shift=layer["gain_shift"], depth=layer["depth"],
                               window=window, threshold_ge=spec["threshold"] == ">=",
+                              reset_subtract=spec.get("reset", "zero") == "subtract",
                               record_voltage=record_voltage, name=name)
             in_port, in_shape = proc.a_in, lava_shape
         elif kind == "dense":

@@ -19,7 +19,8 @@ Synapse biases move into the neuron they feed (on Lava they are not delayed, des
 ``num_message_bits = 24`` (graded messages); otherwise Lava treats inputs as booleans.
 
 Refused before anything is built (``UnsupportedNodeError`` naming node and type): ASA, BatchNorm,
-MaxPool2d, CubaLIF, LI, Scale, nested graphs, recurrent edges, subtractive reset, v_reset ≠ 0,
+MaxPool2d, CubaLIF, LI, Scale, nested graphs, recurrent edges, subtractive reset in fixed point (float runs it:
+spec ``reset``), v_reset ≠ 0,
 an output that is not a spiking layer, and in fixed point: non-integer weights, AvgPool2d, and
 weights Lava would change (outside 8 bits, or odd mantissas in a mixed-sign Dense, whose LSB Lava
 drops) unless ``clip_weights`` (then exactly Lava's clipped/truncated weights, with a warning and count).
@@ -37,6 +38,7 @@ from snnc.compiler.fixed_point import dense_effective_weights
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, topological_order
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 from snnc.compiler.ir.verify import timegain_depth
+from snnc.compiler.timestep import step_fraction
 from snnc.errors import SnncError, UnsupportedNodeError
 
 SYNAPSES = ("Conv2d", "Affine", "Linear", "SumPool2d", "AvgPool2d")
@@ -111,9 +113,8 @@ def _neuron_params(name: str, node, meta: dict, dt: float, fixed: bool) -> dict:
                 "bias_mant": np.asarray(node.bias_mant, np.int64), "bias_exp": np.asarray(node.bias_exp, np.int64)}
     if fixed:
         raise SnncError(f"lava: node {name!r} ({kind}) in a fixed-point graph: run quantize (LoihiLIF) first")
-    if meta.get("reset", "zero") != "zero":
-        raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): Lava's LIF resets to zero; subtractive reset "
-                                   "is not supported")
+    if meta.get("reset", "zero") not in ("zero", "subtract"):
+        raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): unknown reset {meta.get('reset')!r}")
     if np.any(np.asarray(node.v_reset) != 0):
         raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): v_reset must be 0 (Lava resets v to 0)")
     nm = (node.metadata or {}).get("snnc") or {}
@@ -121,9 +122,9 @@ def _neuron_params(name: str, node, meta: dict, dt: float, fixed: bool) -> dict:
         beta, g, leak = np.float64(1.0), np.asarray(node.r, np.float64), 0.0
     elif "beta" in nm and "gain" in nm:
         beta, g = np.float64(np.float32(nm["beta"])), np.float64(np.float32(nm["gain"]))
-        leak = (dt / np.asarray(node.tau, np.float64)) * np.asarray(node.v_leak, np.float64)
+        leak = step_fraction(dt, node.tau) * np.asarray(node.v_leak, np.float64)
     else:
-        a = dt / np.asarray(node.tau, np.float64)
+        a = step_fraction(dt, node.tau)
         beta, g, leak = 1.0 - a, a * np.asarray(node.r, np.float64), a * np.asarray(node.v_leak, np.float64)
     beta = np.asarray(beta, np.float64)
     if beta.size > 1 and np.ptp(beta):
@@ -152,6 +153,10 @@ def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
     if fixed and threshold != ">":
         raise SnncError(f"lava: a fixed-point graph must use threshold '>' (Lava's v > vth), got {threshold!r}")
     dt = float(meta.get("dt", 1e-3))
+    reset = meta.get("reset", "zero")
+    if fixed and reset != "zero":
+        raise UnsupportedNodeError("lava: a fixed-point graph must reset to zero (Loihi's LIF); subtractive reset "
+                                   "runs only in float (--float)")
     pred = predecessors(g)
     order = topological_order(g)
     inputs = [n for n in order if isinstance(g.nodes[n], nir.Input)]
@@ -280,7 +285,7 @@ def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
         if b is not None and np.any(b):
             raise UnsupportedNodeError(f"lava: synapse {layer['name']!r} has a bias but feeds no neuron")
     pad = _max_synapse_chain(layers, by_name)
-    return {"format": "snnc-lava", "version": 1, "fixed": bool(fixed), "threshold": threshold,
+    return {"format": "snnc-lava", "version": 1, "fixed": bool(fixed), "threshold": threshold, "reset": reset,
             "input": {"name": inputs[0], "shape": list(shape_of(g, inputs[0], "output"))},
             "output": {"src": out_terms[0]["src"], "shape": list(shape_of(g, outputs[0], "input"))},
             "pad": pad, "T_gain": T_gain, "layers": layers}

@@ -22,6 +22,7 @@ import numpy as np
 import nir
 
 from snnc.backends.onnx.builder import OnnxBuilder, safe
+from snnc.compiler.timestep import step_fraction
 
 F32 = np.float32
 F64 = np.float64
@@ -72,12 +73,10 @@ def _finish(b: OnnxBuilder, name: str, v: str, s_bool: str, th: str, v_reset: st
 
 
 def check_step(name: str, a: np.ndarray, dt: float, what: str) -> None:
-    """dt/τ must lie in (0, 1] (else the Euler decay 1 − dt/τ is negative: wrong dt), as the CPU simulator."""
-    from snnc.errors import SnncError
+    """dt/τ must lie in (0, 1] (the shared rule of :mod:`snnc.compiler.timestep`), as the CPU simulator."""
+    from snnc.compiler.timestep import check_step as shared_check
 
-    if np.any(a > 1.0) or np.any(a <= 0.0):
-        raise SnncError(f"node {name!r}: dt/{what} = {float(np.max(a)):g} at dt = {dt:g} s is outside (0, 1]; "
-                        "the graph was made for another dt (set metadata['snnc']['dt'])")
+    shared_check(name, a, dt, what, hint="set metadata['snnc']['dt'] or give --dt")
 
 
 def _scaled(b: OnnxBuilder, x: str, factor: np.ndarray, hint: str) -> str:
@@ -98,7 +97,7 @@ def lif(b: OnnxBuilder, name: str, node: nir.NIRNode, x: str, state: State, rule
     v_prev = state.name
     leak = None
     if isinstance(node, nir.CubaLIF):
-        a_s = F64(dt) / np.asarray(node.tau_syn, F64)
+        a_s = step_fraction(dt, node.tau_syn)
         check_step(name, a_s, dt, "tau_syn")
         i_new = b.op("Add", [b.op("Mul", [b.const(_uniform(1.0 - a_s), F32, f"{name}_alpha"), syn_state.name]),
                              b.op("Mul", [b.const(_uniform(a_s * np.asarray(node.w_in, F64)), F32, f"{name}_win"),
@@ -110,7 +109,7 @@ def lif(b: OnnxBuilder, name: str, node: nir.NIRNode, x: str, state: State, rule
     else:
         meta = (node.metadata or {}).get("snnc") or {}
         tau = node.tau_mem if isinstance(node, nir.CubaLIF) else node.tau
-        a = F64(dt) / np.asarray(tau, F64)
+        a = step_fraction(dt, tau)
         if "beta" in meta and "gain" in meta and not isinstance(node, nir.CubaLIF):
             beta, gain = np.asarray(F32(meta["beta"])), np.asarray(F32(meta["gain"]))
         else:

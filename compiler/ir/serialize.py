@@ -28,6 +28,7 @@ import nir
 from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import copy_graph, make_graph, node_kind
 from snnc.compiler.ir.h5codec import read_value, write_value
+from snnc.compiler.ir.nir_versions import legacy_if_nodes, parse_version, strip_batch_dims, version_semantics
 from snnc.compiler.ir.shapes import infer_shapes
 from snnc.errors import SnncError, VerifyError
 from snnc.io import atomic_path
@@ -162,6 +163,7 @@ def read_graph(path: str | os.PathLike) -> nir.NIRGraph:
             if "node" not in f or not isinstance(f["node"], h5py.Group) or "type" not in f["node"]:
                 raise SnncError(f"{path}: HDF5 file is not a NIR graph (no 'node' group)")
             d = read_value(f["node"])
+            version = _file_version(f)
     except OSError as e:
         raise SnncError(f"{path}: cannot read HDF5: {e}") from None
     except (RuntimeError, KeyError, ValueError, TypeError, UnicodeDecodeError, AttributeError) as e:
@@ -175,10 +177,44 @@ def read_graph(path: str | os.PathLike) -> nir.NIRGraph:
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
         first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise SnncError(f"{path}: malformed NIR graph ({first})") from None
+    g = _apply_file_conventions(str(path), g, version, legacy_if_nodes(d))
     try:
         return infer_shapes(g)
     except VerifyError as e:
         raise VerifyError(f"{path}: {e}") from None
+
+
+def _file_version(f: h5py.File) -> str | None:
+    """The file's ``version`` dataset as a string (None when absent or unreadable)."""
+    if "version" not in f or not isinstance(f["version"], h5py.Dataset):
+        return None
+    try:
+        v = f["version"][()]
+    except (OSError, ValueError, TypeError):
+        return None
+    v = v.decode("utf8", "replace") if isinstance(v, bytes) else str(v)
+    return v.strip() or None
+
+
+def _apply_file_conventions(path: str, g: nir.NIRGraph, version: str | None, if_nodes: list[str]) -> nir.NIRGraph:
+    """The old-version reset and batch-typed I/O of :mod:`snnc.compiler.ir.nir_versions`, recorded in
+    ``metadata["snnc"]`` (``nir_version``, ``reset``, ``source_notes``). snnc-written files (the
+    current NIR version, no IF without v_reset, no batch dims) come back unchanged."""
+    extra, notes = version_semantics(path, g, version, if_nodes)
+    g, batch_notes = strip_batch_dims(g)
+    notes += batch_notes
+    meta = dict(g.metadata or {})
+    snnc = dict(meta.get("snnc") or {})
+    if version and parse_version(version) != parse_version(nir.version) and "nir_version" not in snnc:
+        snnc["nir_version"] = version  # a third-party file of another NIR version (snnc writes the current one)
+    if "reset" in extra:
+        snnc["reset"] = extra["reset"]
+    if notes:
+        snnc["source_notes"] = list(snnc.get("source_notes") or []) + notes
+    if snnc == dict(meta.get("snnc") or {}):
+        return g
+    meta["snnc"] = snnc
+    return make_graph(g.nodes, g.edges, meta)
 
 
 def export_standard(g: nir.NIRGraph) -> tuple[nir.NIRGraph, list[str]]:
@@ -198,6 +234,12 @@ def export_standard(g: nir.NIRGraph) -> tuple[nir.NIRGraph, list[str]]:
         "MaxPool2d": "MaxPool2d has no standard NIR form in NIR 1.0.8",
         "LoihiLIF": "LoihiLIF (fixed-point Loihi neuron) has no standard NIR form",
     }
+    reset = ((g.metadata or {}).get("snnc") or {}).get("reset", "zero")
+    if reset != "zero":
+        spiking = sorted(n for n, node in out.nodes.items() if node_kind(node) in ("IF", "LIF", "CubaLIF"))
+        if spiking:
+            notes.append(f"{spiking[0]}: resets by subtraction (metadata['snnc']['reset'] = {reset!r}); NIR 1.0.8 "
+                         "neurons reset to v_reset, so a stock reader would run it differently")
     for name, node in out.nodes.items():
         kind = node_kind(node)
         if kind in reasons:

@@ -75,6 +75,9 @@ def _declared(types: dict | None, key: str) -> Shape | None:
     if v is None:
         return None
     a = np.asarray(v).reshape(-1)
+    if a.size and (a.dtype.kind not in "biuf" or not np.isfinite(a.astype(np.float64)).all()
+                   or (a != np.round(a)).any() or (a < 0).any()):
+        raise VerifyError(f"{key} shape {a.tolist()}: dimensions must be whole numbers >= 0")
     return tuple(int(x) for x in a) if a.size else None
 
 
@@ -138,6 +141,23 @@ def _set_types(node: nir.NIRNode, shape_in: Shape, shape_out: Shape) -> None:
     node.output_type = {"output": a_out}
 
 
+def _refuse_unreachable_cycle(g: nir.NIRGraph) -> None:
+    """VerifyError for a cycle that no Input reaches: its nodes would have no signal and no shape."""
+    from snnc.compiler.ir.graph_utils import back_edges, successors
+
+    succ, seen = successors(g), set()
+    stack = [n for n, node in g.nodes.items() if isinstance(node, nir.Input)]
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(m for m in succ.get(n, []) if m in g.nodes)
+    if any(a not in seen and b not in seen for a, b in back_edges(g)):
+        cycle = sorted(set(g.nodes) - seen)
+        raise VerifyError(f"nodes {cycle} form a cycle that no Input reaches (a recurrent loop needs an entry "
+                          "edge from the input path)")
+
+
 def infer_shapes(g: nir.NIRGraph) -> nir.NIRGraph:
     """A copy of ``g`` with every node's ``input_type``/``output_type`` filled in.
 
@@ -146,6 +166,7 @@ def infer_shapes(g: nir.NIRGraph) -> nir.NIRGraph:
     :class:`VerifyError` naming the node on any mismatch.
     """
     g = copy_graph(g)
+    _refuse_unreachable_cycle(g)
     pred = predecessors(g)
     out: dict[str, Shape] = {}
     for name in topological_order(g):

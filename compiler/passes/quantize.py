@@ -54,6 +54,7 @@ from snnc.compiler.fixed_point import (
     weights_to_int,
 )
 from snnc.compiler.passes.probe import probe_batches
+from snnc.compiler.timestep import step_fraction
 
 STATE_MAX = UV_MAX - 1  # u, v are 24-bit signed
 HEADROOM_MARGIN = 2.0
@@ -73,7 +74,7 @@ def _lif_params(name: str, node: nir.NIRNode, dt: float) -> tuple[float, float, 
         tau, r = np.asarray(node.tau, np.float64), np.asarray(node.r, np.float64)
         if np.ptp(tau) or np.ptp(r):
             raise PassError(f"quantize: LIF {name!r} has per-neuron time constants; Loihi's du/dv are per population")
-        a = dt / float(tau.flat[0])
+        a = float(step_fraction(dt, tau.flat[0]))
         beta, gain = 1.0 - a, a * float(r.flat[0])
     return beta, gain, np.asarray(node.v_threshold, np.float64)
 

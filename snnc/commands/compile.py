@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from snnc import options as opt
+
 TARGETS = ("lava", "cpu", "nir", "onnx")
 
 
@@ -18,9 +20,10 @@ TARGETS = ("lava", "cpu", "nir", "onnx")
 @click.option("-o", "--output", "out", default=None, type=click.Path(file_okay=False),
               help="Artifact directory to write (default: <model stem>-<target>).")
 @click.option("--passes", default=None, help="Comma-separated pass list overriding the target's pipeline.")
-@click.option("--calibrate", default=64, show_default=True, type=int,
-              help="Calibration samples (training split) for ASA gains and fixed-point scales.")
-@click.option("--holdout", default=64, show_default=True, type=int,
+@click.option("--calibrate", default=64, show_default=True, type=opt.SAMPLES_OR_ZERO,
+              help="Calibration samples (training split) for ASA gains and fixed-point scales (0: none; fixed-point "
+                   "scales then come from the weights; graphs with attention need data).")
+@click.option("--holdout", default=64, show_default=True, type=opt.SAMPLES_OR_ZERO,
               help="Held-out test samples for the fidelity report (0: skip).")
 @click.option("--asa-mode", default="fused", show_default=True, type=click.Choice(["fused", "exact"]),
               help="fused: ASA -> calibrated TimeGain; exact: keep ASA (fidelity reference; not for lava).")
@@ -31,21 +34,36 @@ TARGETS = ("lava", "cpu", "nir", "onnx")
               help="Quantize to Loihi 2 fixed point [default: on for lava, off otherwise].")
 @click.option("--clip-weights", is_flag=True, help="Clip weights that overflow 8 bits instead of failing.")
 @click.option("--data", default="synthetic", show_default=True,
-              help="Calibration/held-out data: 'synthetic' or a DVS128 Gesture folder.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the calibration/held-out draw.")
+              help="Calibration/held-out data: 'synthetic', an .npy/.npz file (x [N, T, *graph input], optional "
+                   "labels y) or a DVS128 Gesture folder. 'synthetic' on a graph whose input is not 2x32x32: "
+                   "random events of its input shape where data is needed (the report says so).")
+@click.option("--T", "--steps", "T", default=None, type=opt.STEPS,
+              help="Timesteps per sample (--steps: alias), recorded in the artifact [default: the --data file's T, "
+                   "else the graph's].")
+@click.option("--dt", default=None, type=opt.POSITIVE,
+              help="Seconds per step, recorded in the artifact [default: the graph's; required for LIF/LI/CubaLIF "
+                   "graphs that carry none].")
+@click.option("--seed", default=0, show_default=True, type=opt.SEED, help="Seed of the calibration/held-out draw.")
+@click.option("--convention", default=None, type=click.Choice(["snntorch", "sinabs", "rockpool", "spyx", "norse"]),
+              help="Compile a .nir file as the framework that exported it runs it (its known deviations from NIR; "
+                   "docs/interop.md).")
 def command(model: str, target: str, out: str | None, passes: str | None, calibrate: int, holdout: int,
             asa_mode: str, gain_granularity: str | None, fixed_point: bool | None, clip_weights: bool, data: str,
-            seed: int) -> None:
+            T: int | None, dt: float | None, seed: int, convention: str | None = None) -> None:
     """Compile MODEL (snnc checkpoint or .nir) for TARGET; write graph.nir, manifest and report."""
     from snnc.compiler.artifact import CompileOptions
     from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY
 
     opts = CompileOptions(target=target, passes=passes, calibrate=calibrate, holdout=holdout, asa_mode=asa_mode,
                           gain_granularity=gain_granularity or DEFAULT_GRANULARITY, fixed_point=fixed_point,
-                          clip_weights=clip_weights, data=data, seed=seed)
+                          clip_weights=clip_weights, data=data, seed=seed, T=T, dt=dt, convention=convention)
     opts.validate()
     out_dir = out or f"{Path(model).stem}-{target}"
-    report = _run_with_progress(model, out_dir, opts)
+    from snnc.paths import guard_outputs
+
+    with guard_outputs(inputs=[("MODEL", model), ("--data", None if data == "synthetic" else data)],
+                       outputs=[("-o", out_dir, "artifact")]):
+        report = _run_with_progress(model, out_dir, opts)
     fid = report.get("fidelity") or {}
     line = f"wrote {out_dir}/ ({len(report['passes'])} passes: {', '.join(p['name'] for p in report['passes'])})"
     click.echo(line)
@@ -53,6 +71,12 @@ def command(model: str, target: str, out: str | None, passes: str | None, calibr
         click.echo(f"held-out accuracy: reference {fid['accuracy_ref']:.4f} -> compiled {fid['accuracy']:.4f} "
                    f"({fid['accuracy_delta_points']:+.2f} points), prediction agreement "
                    f"{fid['prediction_agreement']:.4f} on {fid['samples']} samples")
+    elif fid.get("layers"):
+        worst = min(r["step_agreement"] for r in fid["layers"].values())
+        click.echo(f"held-out spike agreement (no labels: no accuracy): min per-layer step agreement {worst:.4f}, "
+                   f"prediction agreement {fid['prediction_agreement']:.4f} on {fid['samples']} samples")
+    for note in report.get("notes") or []:
+        click.echo(f"note: {note}")
     lava = fid.get("lava_timing") or {}
     if "accuracy" in lava:
         click.echo(f"under lava timing (one step of delay per synapse): {lava['accuracy']:.4f} "
@@ -80,3 +104,4 @@ def _run_with_progress(model: str, out_dir: str, opts) -> dict:
                 bar.console.log(f"pass {name}")
 
         return compile_model(model, out_dir, opts, progress=progress, on_pass=on_pass)
+

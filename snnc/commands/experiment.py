@@ -9,6 +9,7 @@ import time
 
 import click
 
+from snnc import options as opt
 from snnc.errors import SnncError
 
 VARIANT_NAMES = ("vanilla", "ta", "ca", "sa", "tcsa", "asa", "asa-s7", "asa-s8", "asa-eca", "asa-simam",
@@ -30,14 +31,14 @@ def _variants(text: str | None) -> list[str] | None:
               help="'synthetic' (built-in event frames) or a DVS128 Gesture folder.")
 @click.option("--size", type=click.Choice(("demo", "paper")), default="demo", show_default=True,
               help="demo: widths 8/16/16, FC 64 (minutes on 2 cores); paper: the released 64/128/128, FC 256 (hours).")
-@click.option("--T", "T", type=click.IntRange(min=2), default=None,
+@click.option("--T", "T", type=opt.Count(2, opt.MAX_STEPS), default=None,
               help="Timesteps per sample [default: 8 at demo size, 60 at paper size].")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of data, init and batch order.")
-@click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
-@click.option("--train-samples", type=click.IntRange(min=1), default=800, show_default=True)
-@click.option("--test-samples", type=click.IntRange(min=1), default=400, show_default=True,
+@click.option("--seed", type=opt.SEED, default=0, show_default=True, help="Seed of data, init and batch order.")
+@click.option("--epochs", type=opt.EPOCHS, default=6, show_default=True)
+@click.option("--train-samples", type=opt.SAMPLES, default=800, show_default=True)
+@click.option("--test-samples", type=opt.SAMPLES, default=400, show_default=True,
               help="Held-out samples every variant is evaluated on.")
-@click.option("--calibrate", type=click.IntRange(min=1), default=64, show_default=True,
+@click.option("--calibrate", type=opt.SAMPLES, default=64, show_default=True,
               help="Training samples that calibrate the fused gains.")
 @click.option("--variants", default=None, metavar="A,B,...",
               help=f"Subset to run (vanilla is always added): {', '.join(VARIANT_NAMES)}.")
@@ -63,6 +64,11 @@ def command(data, size, T, seed, epochs, train_samples, test_samples, calibrate,
     check_writable_target(doc, "--doc")
     if json_out:
         check_writable_target(json_out, "--json")
+    from snnc.paths import guard_outputs  # held until the command returns (checked before any work)
+
+    click.get_current_context().with_resource(guard_outputs(
+        inputs=[("--data", None if data == "synthetic" else data)],
+        outputs=[("--out", out, "folder"), ("--doc", doc), ("--json", json_out)]))
     import torch
 
     from snnc.commands.train import _threads

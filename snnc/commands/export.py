@@ -43,7 +43,10 @@ def export_file(model: str, out: str, strict: bool = False) -> tuple[nir.NIRGrap
 @click.option("--strict", is_flag=True, help="Refuse nodes with no standard NIR form instead of storing extensions.")
 def command(model: str, out: str, strict: bool) -> None:
     """Write MODEL (checkpoint or .nir) as a NIR file for other frameworks."""
-    graph, notes = export_file(model, out, strict)
+    from snnc.paths import guard_outputs
+
+    with guard_outputs(inputs=[("MODEL", model)], outputs=[("-o", out)]):
+        graph, notes = export_file(model, out, strict)
     for note in notes:
         click.echo(f"no standard form: {note} (stored as an snnc extension placeholder)", err=True)
     if ((graph.metadata or {}).get("snnc") or {}).get("threshold") == ">=":

@@ -32,12 +32,12 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def inspect_data(path: str) -> dict[str, Any]:
+def inspect_data(path: str, convention: str | None = None) -> dict[str, Any]:
     """Everything ``snnc inspect`` shows, as plain data."""
     from snnc.compiler.analysis import analyze, totals
     from snnc.frontends import load_graph
 
-    g = load_graph(path)
+    g = load_graph(path, convention=convention)
     rows = analyze(g)
     return {
         "file": str(path),
@@ -81,15 +81,19 @@ def _print_table(data: dict[str, Any]) -> None:
     table.add_row("total", f"{t['compute_nodes']} compute nodes", "", f"{t['params']:,}", f"{t['neurons']:,}",
                   f"{t['flops']:,}", f"{t['attn_macs']:,}" if t["attn_macs"] else "", "", style="bold")
     console.print(table)
+    for note in meta.get("source_notes") or []:  # what the file's NIR version / exporter means (nir_versions)
+        console.print(f"note: {note}", highlight=False)
 
 
 @click.command("inspect")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
-def command(file: str, as_json: bool) -> None:
+@click.option("--convention", default=None, type=click.Choice(["snntorch", "sinabs", "rockpool", "spyx", "norse"]),
+              help="Read a .nir file as the framework that exported it runs it (docs/interop.md).")
+def command(file: str, as_json: bool, convention: str | None = None) -> None:
     """Print FILE's graph (snnc checkpoint, released ASA-SNN state_dict or .nir): nodes, shapes,
     parameters, neurons and FLOPs per layer (Table S2)."""
-    data = inspect_data(file)
+    data = inspect_data(file, convention)
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:

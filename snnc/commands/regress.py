@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from snnc import options as opt
+
 
 @click.command("regress")
 @click.argument("artifact", type=click.Path())
@@ -22,18 +24,21 @@ import click
 @click.option("--timing", default=None, type=click.Choice(["snnc", "lava"]),
               help="Timing convention [default: the golden file's; else lava for --backend lava, snnc otherwise].")
 @click.option("--update", is_flag=True, help="Rewrite the golden file (atomically) from this run.")
-@click.option("--samples", default=None, type=int, help="Number of input samples [default: golden file's, else 8].")
-@click.option("--seed", default=None, type=int, help="Seed of the input draw [default: golden file's, else 0].")
-@click.option("--rtol", default=None, type=float,
+@click.option("--samples", default=None, type=opt.SAMPLES, help="Number of input samples [default: golden file's, else 8].")
+@click.option("--seed", default=None, type=opt.SEED, help="Seed of the input draw [default: golden file's, else 0].")
+@click.option("--rtol", default=None, type=opt.NON_NEGATIVE,
               help="Relative tolerance for float graphs [default 1e-6; fixed point is always exact].")
-@click.option("--atol", default=None, type=float, help="Absolute tolerance for float graphs [default 0].")
+@click.option("--atol", default=None, type=opt.NON_NEGATIVE, help="Absolute tolerance for float graphs [default 0].")
 def command(artifact: str, golden: str, backend: str | None, timing: str | None, update: bool, samples: int | None,
             seed: int | None, rtol: float | None, atol: float | None) -> None:
     """Compare ARTIFACT's spike counts with a golden file (exit 1 on a difference)."""
+    from snnc.paths import guard_outputs
     from snnc.regress.check import regress
 
-    outcome = regress(artifact, golden, backend=backend, timing=timing, update=update, samples=samples, seed=seed,
-                      rtol=rtol, atol=atol)
+    with guard_outputs(inputs=[("ARTIFACT", artifact), ("--golden", None if update else golden)],
+                       outputs=[("--golden", golden if update else None)]):
+        outcome = regress(artifact, golden, backend=backend, timing=timing, update=update, samples=samples,
+                          seed=seed, rtol=rtol, atol=atol)
     for note in outcome.notes:
         click.echo(note, err=not update)
     if outcome.ok:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from snnc import options as opt
+
 from snnc.backends.registry import list_backends
 
 
@@ -21,9 +23,11 @@ from snnc.backends.registry import list_backends
               help="Execution backend (energy counts always come from the cpu reference).")
 @click.option("--data", default="synthetic", show_default=True,
               help="'synthetic', an .npy/.npz file (x [N, T, ...], optional labels y) or a DVS128 Gesture folder.")
-@click.option("--samples", default=16, show_default=True, type=int, help="Number of samples.")
-@click.option("--batch", default=16, show_default=True, type=int, help="Samples per simulator call.")
-@click.option("--steps", default=None, type=int, help="Timesteps T [default: the graph's T, else 10].")
+@click.option("--samples", default=16, show_default=True, type=opt.SAMPLES, help="Number of samples.")
+@click.option("--batch", default=16, show_default=True, type=opt.BATCH, help="Samples per simulator call.")
+@click.option("--T", "--steps", "steps", default=None, type=opt.STEPS,
+              help="Timesteps T per sample (--steps: alias) [default: the --data file's T, else the graph's, else 10]; "
+                   "a --T that disagrees with the file is an error.")
 @click.option("--report-energy", is_flag=True, help="Per-layer analytic (Eq. S1) and measured energy.")
 @click.option("--baseline", default=None, help="Vanilla model/artifact for ΔE and r_REC (Eqs. S3–S4).")
 @click.option("--timing", default=None, type=click.Choice(["snnc", "lava"]),
@@ -33,27 +37,38 @@ from snnc.backends.registry import list_backends
               help="Also run the cpu reference on the same inputs and timing; report per-layer spike agreement.")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the result as JSON.")
 @click.option("--plot", "plot_out", default=None, type=click.Path(dir_okay=False), help="Write a PNG of rates and energy.")
-@click.option("--e-mac", default=None, type=float, help="Energy per MAC in pJ [4.6].")
-@click.option("--e-ac", default=None, type=float, help="Energy per AC in pJ [0.9].")
-@click.option("--dt", default=None, type=float, help="Seconds per step [graph metadata, else 1e-3].")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the synthetic data.")
+@click.option("--e-mac", default=None, type=opt.NON_NEGATIVE, help="Energy per MAC in pJ [4.6].")
+@click.option("--e-ac", default=None, type=opt.NON_NEGATIVE, help="Energy per AC in pJ [0.9].")
+@click.option("--dt", default=None, type=opt.POSITIVE, help="Seconds per step [graph metadata; required for LIF/LI/CubaLIF graphs that carry none].")
+@click.option("--seed", default=0, show_default=True, type=opt.SEED, help="Seed of the synthetic data.")
 @click.option("--conv", default="dense", show_default=True, type=click.Choice(["dense", "event", "auto"]),
               help="cpu convolution: dense (bit-identical to PyTorch), event (only the non-zero inputs; float sums "
                    "in another order) or auto (event where inputs are sparse; ~1.7x faster at 10 %% firing).")
+@click.option("--convention", default=None, type=click.Choice(["snntorch", "sinabs", "rockpool", "spyx", "norse"]),
+              help="Run a .nir file as the framework that exported it runs it (its known deviations from NIR; "
+                   "docs/interop.md).")
 def command(source: str, backend: str, data: str, samples: int, batch: int, steps: int | None, report_energy: bool,
             baseline: str | None, timing: str | None, compare: str | None, json_out: str | None, plot_out: str | None, e_mac: float | None,
-            e_ac: float | None, dt: float | None, seed: int, conv: str) -> None:
+            e_ac: float | None, dt: float | None, seed: int, conv: str, convention: str | None = None) -> None:
     """Simulate ARTIFACT_OR_MODEL; print per-layer spikes, accuracy and energy."""
+    from snnc.paths import guard_outputs
+
+    guard = guard_outputs(inputs=[("ARTIFACT_OR_MODEL", source), ("--data", None if data == "synthetic" else data),
+                                  ("--baseline", baseline)], outputs=[("--json", json_out), ("--plot", plot_out)])
+    with guard:
+        _simulate_and_write(source, backend, data, samples, batch, steps, report_energy, baseline, timing, compare,
+                            json_out, plot_out, e_mac, e_ac, dt, seed, conv, convention)
+
+
+def _simulate_and_write(source, backend, data, samples, batch, steps, report_energy, baseline, timing, compare,
+                        json_out, plot_out, e_mac, e_ac, dt, seed, conv, convention=None) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from snnc.backends.cpu.render import plot_report, print_report
     from snnc.backends.cpu.session import simulate
-    from snnc.io import atomic_path, check_writable_target
+    from snnc.io import atomic_path
 
-    for target, what in ((json_out, "--json"), (plot_out, "--plot")):
-        if target:
-            check_writable_target(target, what)
     err = Console(stderr=True)
     tasks: dict[str, int] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -65,7 +80,7 @@ def command(source: str, backend: str, data: str, samples: int, batch: int, step
 
         result = simulate(source, backend=backend, data=data, samples=samples, batch=batch, timing=timing, compare=compare,
                           energy=report_energy, baseline=baseline, steps=steps, seed=seed, e_mac=e_mac, e_ac=e_ac, dt=dt,
-                          progress=progress, conv=conv)
+                          progress=progress, conv=conv, convention=convention)
     if json_out:
         with atomic_path(json_out, "--json") as tmp:
             Path(tmp).write_text(json.dumps(result, indent=2, default=float))

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from snnc import options as opt
 from snnc.errors import SnncError
 
 # the demo training settings (kept in sync with snnc.models.registry.DEMO_TRAINING by a test;
@@ -59,24 +60,24 @@ def build_config(model: str, attention: str, T: int, classes: int, input_size: l
               help="ASA squeeze (Table S7): s5 hybrid (released, default), s7 avg, s8 ½(avg+max).")
 @click.option("--excitation", type=click.Choice(("mlp", "eca", "simam")), default=None,
               help="ASA excitation (Table S8): mlp (released, default), eca (1-D conv, 'CID'), simam.")
-@click.option("--reduction", type=click.IntRange(min=1), default=None,
+@click.option("--reduction", type=opt.Count(1, 4096), default=None,
               help="ASA reduction factor r (Table S9); default: the model's (demo 2).")
 @click.option("--dataset", default="synthetic", show_default=True, metavar="synthetic|PATH",
               help="'synthetic' or a DVS128 Gesture folder in tonic's layout (user*/<label>.npy).")
-@click.option("--T", "T", type=int, default=DEMO["T"], show_default=True, help="Timesteps per sample.")
-@click.option("--epochs", type=click.IntRange(min=1), default=DEMO["epochs"], show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEMO["batch_size"], show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=DEMO["lr"], show_default=True,
+@click.option("--T", "T", type=opt.STEPS, default=DEMO["T"], show_default=True, help="Timesteps per sample.")
+@click.option("--epochs", type=opt.EPOCHS, default=DEMO["epochs"], show_default=True)
+@click.option("--batch-size", type=opt.BATCH, default=DEMO["batch_size"], show_default=True)
+@click.option("--lr", type=opt.POSITIVE, default=DEMO["lr"], show_default=True,
               help="Adam learning rate.")
-@click.option("--train-samples", type=click.IntRange(min=1), default=None,
+@click.option("--train-samples", type=opt.SAMPLES, default=None,
               help=f"Training samples (synthetic: generated, default {DEMO['train_samples']}; "
               "folder: the first N sorted recordings, default all).")
-@click.option("--test-samples", type=click.IntRange(min=1), default=None,
+@click.option("--test-samples", type=opt.SAMPLES, default=None,
               help=f"Held-out test samples (synthetic: an independent stream of the same seed, default "
               f"{DEMO['test_samples']}; folder: default all).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of data, init and batch order.")
+@click.option("--seed", type=opt.SEED, default=0, show_default=True, help="Seed of data, init and batch order.")
 @click.option("--widths", default=None, metavar="W1,W2,...", help="Conv widths (e.g. 8,16,16 for lif-snn-3).")
-@click.option("--width-scale", type=float, default=None,
+@click.option("--width-scale", type=opt.WIDTH_SCALE, default=None,
               help="Scale the model's released widths (and FC hidden size) by this factor.")
 @click.option("-o", "--output", default="model.pt", show_default=True, type=click.Path(dir_okay=False),
               help="Checkpoint to write (atomically).")
@@ -91,6 +92,10 @@ def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs
     if width_scale is not None and not width_scale > 0:
         raise SnncError(f"--width-scale {width_scale}: must be positive")
     check_writable_target(output, "--output")
+    from snnc.paths import guard_outputs  # held until the command returns (checked before any work)
+
+    click.get_current_context().with_resource(guard_outputs(
+        inputs=[("--dataset", None if dataset == "synthetic" else dataset)], outputs=[("-o", output)]))
     width_list = _parse_widths(widths)
 
     import torch

@@ -46,6 +46,10 @@ def load_dataset(name_or_path: str, split: str, n: int | None, T: int, seed: int
 
         if not n or n <= 0:
             raise SnncError(f"synthetic dataset: number of samples must be positive, got {n!r}")
+        from snnc.compiler.analysis.memory import require
+
+        require(2.0 * 4 * n * T * 2 * SIZE * SIZE, f"synthetic {split} set ({n} samples, T = {T})",
+                "holding its frames")
         events, labels = synthetic_events(n, seed, _SPLITS[split])
         frames = np.stack([events_to_frames(ev, T, SIZE, SIZE, 0, DURATION_US) for ev in events])
         return frames, labels

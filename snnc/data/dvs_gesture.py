@@ -49,6 +49,9 @@ def _split_dirs(root: Path, split: str) -> list[Path]:
 def list_recordings(root: str | Path, split: str) -> list[tuple[Path, int]]:
     """Sorted (file, label) pairs of a split; SnncError if the folder is missing or malformed."""
     root = Path(root)
+    if root.is_file():
+        raise SnncError(f"dataset {str(root)!r}: a file, not a dataset folder; expected 'synthetic' or a DVS128 "
+                        "Gesture folder (user*/<label>.npy, or the IBM release with trials_to_train.txt)")
     if not root.is_dir():
         raise SnncError(f"dataset {str(root)!r}: folder does not exist")
     if split not in ("train", "test"):
@@ -73,10 +76,28 @@ def read_recording(path: Path) -> np.ndarray:
         raise SnncError(f"dataset file {str(path)!r}: cannot read ({e})") from None
     if raw.ndim != 2 or raw.shape[1] != 4 or raw.shape[0] == 0:
         raise SnncError(f"dataset file {str(path)!r}: expected a non-empty (N, 4) array, got shape {raw.shape}")
+    _check_events(raw, path)
     ev = np.empty(raw.shape[0], dtype=EVENT_DTYPE)
     ev["x"], ev["y"], ev["p"] = raw[:, 0], raw[:, 1], raw[:, 2] > 0
     ev["t"] = np.round(raw[:, 3].astype(np.float64) * 1000).astype(np.int64)
     return ev[np.argsort(ev["t"], kind="stable")]
+
+
+def _check_events(raw: np.ndarray, path: Path) -> None:
+    """Numeric, finite events with x, y on the 128 x 128 sensor and t >= 0 (ms); p > 0 is ON."""
+    where = f"dataset file {str(path)!r}"
+    if raw.dtype.kind not in "biuf":
+        raise SnncError(f"{where}: dtype {raw.dtype}; expected numeric columns x, y, p, t")
+    if raw.dtype.kind == "f" and not np.isfinite(raw).all():
+        raise SnncError(f"{where}: events contain NaN or infinite values")
+    for col, name, hi in ((0, "x", SENSOR), (1, "y", SENSOR)):
+        v = raw[:, col]
+        if (v < 0).any() or (v >= hi).any() or (v != np.floor(v)).any():
+            bad = v[(v < 0) | (v >= hi) | (v != np.floor(v))][0]
+            raise SnncError(f"{where}: event {name} = {bad:g} is outside the sensor (integers in [0, {hi}))")
+    t = raw[:, 3].astype(np.float64)
+    if (t < 0).any() or (t > 2.0**53 / 1000).any():
+        raise SnncError(f"{where}: timestamps must be in [0, 9e12] ms")
 
 
 def recording_frames(ev: np.ndarray, T: int, rng: np.random.Generator | None) -> np.ndarray:

@@ -120,6 +120,51 @@ def _simulate(graph, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
             "lasfr": {n: counter.lasfr(n) for n in counter.layers}, "energy": energy_report(graph, counter)}
 
 
+def _result_problem(r: Any) -> str | None:
+    """The first field of a cached result that the report could not use (None: usable)."""
+    def num(v: Any, none_ok: bool = False) -> bool:
+        return (v is None and none_ok) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    if not isinstance(r, dict):
+        return f"expected an object, found {type(r).__name__}"
+    checks = [("variant", isinstance(r.get("variant"), str)), ("label", isinstance(r.get("label"), str)),
+              ("config", isinstance(r.get("config"), dict)), ("settings", isinstance(r.get("settings"), dict)),
+              ("samples", isinstance(r.get("samples"), int) and r.get("samples") > 0),
+              ("train", isinstance(r.get("train"), dict)), ("fidelity", isinstance(r.get("fidelity"), dict)),
+              ("attention", isinstance(r.get("attention"), dict)
+               and all(num(r["attention"].get(k)) for k in ("params_counted", "params_table_s1", "mac1_table_s1",
+                                                             "mac2_table_s1"))),
+              ("fused_without_relu", num(r.get("fused_without_relu"), none_ok=True))]
+    for mode in ("exact", "fused"):
+        m = r.get(mode)
+        energy = m.get("energy") if isinstance(m, dict) else None
+        totals = energy.get("totals") if isinstance(energy, dict) else None
+        checks += [(mode, isinstance(m, dict) and num(m.get("accuracy"), none_ok=True) and num(m.get("nasfr"))),
+                   (f"{mode}.energy", isinstance(totals, dict) and isinstance(energy.get("constants"), dict)
+                    and all(num(totals.get(k)) for k in ("energy_analytic_pj", "energy_measured_pj", "sop")))]
+    bad = [name for name, ok in checks if not ok]
+    return f"field {bad[0]} is missing or of the wrong type" if bad else None
+
+
+def cached_result(path: Path, key: str) -> dict[str, Any] | None:
+    """The finished result at ``path`` when it is for ``key`` and complete; a corrupt one is recomputed, with a
+    one-line note on stderr."""
+    import sys
+
+    if not path.is_file():
+        return None
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        problem = f"not readable JSON ({type(e).__name__})"
+    else:
+        problem = _result_problem(old)
+        if problem is None:
+            return old if old.get("key") == key else None
+    print(f"note: {path}: {problem}; recomputing this variant", file=sys.stderr)
+    return None
+
+
 def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
                 progress: Progress | None = None) -> dict[str, Any]:
     """The result dict of one variant (module docstring); reuses ``OUT/<variant>/result.json`` when current."""
@@ -134,13 +179,9 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
     key = settings.key(config)
     vdir = out / variant.name
     result_path = vdir / "result.json"
-    if result_path.is_file():
-        try:
-            old = json.loads(result_path.read_text())
-            if old.get("key") == key:
-                return {**old, "resumed": True}
-        except (OSError, ValueError):
-            pass
+    old = cached_result(result_path, key)
+    if old is not None:
+        return {**old, "resumed": True}
     vdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     model, trained = _train_or_reuse(config, settings, data, vdir / "model.pt", progress, variant.name)

@@ -33,6 +33,8 @@ BERNOULLI_RATE = 0.2
 #: default relative tolerance for float graphs (docs: why); fixed point is always exact
 FLOAT_RTOL = 1e-6
 BACKEND_TIMING = {"cpu": "snnc", "onnx": "snnc", "lava": "lava"}
+#: samples per backend run (memory does not grow with --samples)
+BATCH = 16
 
 
 @dataclass
@@ -45,7 +47,9 @@ class Loaded:
 
 
 def load_artifact(path: str | os.PathLike) -> Loaded:
-    """An artifact directory (its ``graph.nir``) or any file ``load_graph`` reads."""
+    """An artifact directory (its ``graph.nir``) or any file ``load_graph`` reads; an artifact (or a file
+    inside one) is verified against its manifest first (snnc.artifact_manifest.verify_artifact)."""
+    from snnc.artifact_manifest import artifact_root, verify_artifact
     from snnc.frontends import load_graph
 
     p = Path(path)
@@ -53,11 +57,17 @@ def load_artifact(path: str | os.PathLike) -> Loaded:
         f = p / "graph.nir"
         if not f.is_file():
             raise SnncError(f"{path}: directory has no graph.nir (not an snnc artifact)")
+        verify_artifact(p)
     elif p.exists():
         f = p
+        if artifact_root(p) is not None:
+            verify_artifact(artifact_root(p))
     else:
         raise SnncError(f"{path}: no such file or directory")
     graph = load_graph(f)
+    from snnc.compiler.timestep import require_dt
+
+    require_dt(graph, None, where=str(path), how="compile it with `snnc compile --dt SECONDS`, which records it")
     return Loaded(graph, f, hashlib.sha256(f.read_bytes()).hexdigest())
 
 
@@ -67,9 +77,18 @@ def layer_name(node: str) -> str:
 
 
 def make_inputs(graph, samples: int, seed: int, T: int | None = None) -> tuple[np.ndarray, dict]:
-    """(frames [samples, T, *in_shape], description recorded in the golden file)."""
+    """(frames [samples, T, *in_shape] float32, description recorded in the golden file)."""
+    x, desc = input_frames(graph, samples, seed, T)
+    return np.asarray(x, dtype=np.float32), desc
+
+
+def input_frames(graph, samples: int, seed: int, T: int | None = None, where: str = "regress"):
+    """:func:`make_inputs` as :class:`snnc.data.stream.Frames`, made batch by batch, so memory does not grow
+    with ``samples``; refused up front when one batch cannot fit in memory."""
+    from snnc.compiler.analysis.memory import require_simulation
     from snnc.compiler.ir.graph_utils import input_names
     from snnc.compiler.ir.shapes import infer_shapes, shape_of
+    from snnc.data.stream import bernoulli_frames, synthetic_frames
 
     if samples < 1:
         raise SnncError(f"--samples: must be >= 1, got {samples}")
@@ -77,21 +96,19 @@ def make_inputs(graph, samples: int, seed: int, T: int | None = None) -> tuple[n
     T = int(T if T is not None else meta.get("T", DEFAULT_T))
     g = infer_shapes(graph)
     shape = tuple(shape_of(g, input_names(g)[0], "output"))
+    require_simulation(graph, T, min(samples, BATCH), where)
     if shape == (2, 32, 32):
-        from snnc.data import load_dataset
-
-        x, _ = load_dataset("synthetic", "test", samples, T, seed)
+        x = synthetic_frames("test", samples, T, seed)
         desc = {"data": "synthetic", "split": "test"}
     else:
-        rng = np.random.default_rng([seed, 0x5EED])
-        x = (rng.random((samples, T, *shape)) < BERNOULLI_RATE).astype(np.float32)
+        x = bernoulli_frames(samples, T, shape, BERNOULLI_RATE, [seed, 0x5EED])
         desc = {"data": "bernoulli", "rate": BERNOULLI_RATE}
-    return x.astype(np.float32), {**desc, "samples": int(samples), "seed": int(seed), "T": T,
-                                  "shape": list(shape)}
+    return x, {**desc, "samples": int(samples), "seed": int(seed), "T": T, "shape": list(shape)}
 
 
-def measure(graph, x: np.ndarray, backend: str, timing: str) -> dict:
-    """Spike counts per layer and step, synaptic operations per synapse and step (summed over samples)."""
+def measure(graph, x, backend: str, timing: str, progress=None) -> dict:
+    """Spike counts per layer and step, synaptic operations per synapse and step (summed over samples),
+    run BATCH samples at a time (integer counts: the sums equal a one-shot run's)."""
     from snnc.backends.registry import get_backend
     from snnc.regress.synops import synops_per_step
 
@@ -99,14 +116,24 @@ def measure(graph, x: np.ndarray, backend: str, timing: str) -> dict:
         module = get_backend(backend)
     except ImportError as e:
         raise SnncError(f"--backend {backend}: not available ({e})") from None
-    result = module.run(graph, x, timing=timing)
-    layers = {}
-    for node, s in sorted(result.spikes.items()):
-        per_t = np.asarray(s, np.float64).reshape(s.shape[0], s.shape[1], -1).sum(axis=(0, 2))
-        layers[layer_name(node)] = {"node": node, "spikes_per_t": [_num(v) for v in per_t], "total": _num(per_t.sum())}
-    synops = {name: {"per_t": [_num(v) for v in ops], "total": _num(ops.sum())}
-              for name, ops in sorted(synops_per_step(graph, x, result).items())}
-    return {"numerics": result.numerics, "layers": layers, "synops": synops}
+    spikes: dict[str, np.ndarray] = {}
+    ops: dict[str, np.ndarray] = {}
+    numerics = None
+    for i in range(0, len(x), BATCH):
+        xb = np.asarray(x[i:i + BATCH], dtype=np.float32)
+        result = module.run(graph, xb, timing=timing)
+        numerics = result.numerics
+        for node, s in result.spikes.items():
+            per_t = np.asarray(s, np.float64).reshape(s.shape[0], s.shape[1], -1).sum(axis=(0, 2))
+            spikes[node] = per_t if node not in spikes else spikes[node] + per_t
+        for name, o in synops_per_step(graph, xb, result).items():
+            ops[name] = o if name not in ops else ops[name] + o
+        if progress is not None:
+            progress(min(i + BATCH, len(x)), len(x))
+    layers = {layer_name(node): {"node": node, "spikes_per_t": [_num(v) for v in per_t], "total": _num(per_t.sum())}
+              for node, per_t in sorted(spikes.items())}
+    synops = {name: {"per_t": [_num(v) for v in o], "total": _num(o.sum())} for name, o in sorted(ops.items())}
+    return {"numerics": numerics, "layers": layers, "synops": synops}
 
 
 def _num(v) -> int | float:
@@ -117,7 +144,7 @@ def _num(v) -> int | float:
 def build_golden(loaded: Loaded, artifact: str, backend: str, timing: str, samples: int, seed: int,
                  rtol: float, atol: float) -> dict:
     """Run and return a complete golden record."""
-    x, inputs = make_inputs(loaded.graph, samples, seed)
+    x, inputs = input_frames(loaded.graph, samples, seed, where=str(artifact))
     m = measure(loaded.graph, x, backend, timing)
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "artifact": Path(artifact).name,
@@ -138,10 +165,9 @@ def read_golden(path: str | os.PathLike) -> dict:
         raise SnncError(f"--golden {path}: not a readable JSON file ({str(e).splitlines()[0][:120]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SnncError(f"--golden {path}: not an snnc golden file (format {FORMAT!r})")
-    for key in ("inputs", "layers", "synops", "backend", "timing"):
-        if key not in data:
-            raise SnncError(f"--golden {path}: missing key {key!r}")
-    return data
+    from snnc.regress.schema import check_golden
+
+    return check_golden(data, f"--golden {path}")
 
 
 def write_golden(path: str | os.PathLike, golden: dict) -> None:

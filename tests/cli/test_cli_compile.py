@@ -42,10 +42,18 @@ def test_unknown_target(capsys, tmp_path, vanilla_ckpt):
 
 
 def test_calibrate_zero(capsys, tmp_path, vanilla_ckpt):
+    """issue 13: a graph with nothing to calibrate compiles with --calibrate 0; one with ASA is refused."""
+    from snnc.models.checkpoint import save_checkpoint
+
     code, _, err = _snnc(capsys, "compile", str(vanilla_ckpt), "--target", "cpu", "--calibrate", "0",
-                         "-o", str(tmp_path / "out"))
-    _one_line_error(code, err, "--calibrate")
-    assert list(tmp_path.iterdir()) == []
+                         "--holdout", "0", "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    asa = tmp_path / "asa.pt"
+    save_checkpoint(asa, tiny_model("asa", input_size=[32, 32]), hparams={}, train_meta={})
+    code, _, err = _snnc(capsys, "compile", str(asa), "--target", "cpu", "--calibrate", "0",
+                         "-o", str(tmp_path / "out2"))
+    _one_line_error(code, err, "--calibrate 0", "calibration")
+    assert not (tmp_path / "out2").exists()
 
 
 def test_missing_file_and_unknown_pass(capsys, tmp_path, vanilla_ckpt):

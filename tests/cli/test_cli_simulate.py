@@ -52,6 +52,9 @@ def test_artifact_directory_and_nir_file(capsys, checkpoints, tmp_path, nir_refe
     art = tmp_path / "build"
     art.mkdir()
     write_graph(art / "graph.nir", load_graph(str(checkpoints["none"])))
+    from snnc.artifact_manifest import write_manifest
+
+    write_manifest(art, target="cpu")  # an artifact directory is verified against its manifest
     code, out, err = _snnc(capsys, "simulate", str(art), "--samples", "2", "--timing", "lava")
     assert code == 0, err
     assert "timing lava" in out

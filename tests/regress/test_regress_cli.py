@@ -25,7 +25,9 @@ def _one_line_error(code: int, err: str, *needles: str) -> None:
 
 
 def _bump_weight(artifact: Path, node: str, delta: float) -> None:
-    """Add ``delta`` to one weight of ``node`` in ``artifact/graph.nir`` (rewritten in place)."""
+    """Add ``delta`` to one weight of ``node`` in ``artifact/graph.nir`` (rewritten in place, with the
+    manifest rewritten as a recompile would: a file changed behind the manifest's back is refused)."""
+    from snnc.artifact_manifest import read_manifest, write_manifest
     from snnc.compiler.ir import read_graph, write_graph
 
     g = read_graph(artifact / "graph.nir")
@@ -34,6 +36,8 @@ def _bump_weight(artifact: Path, node: str, delta: float) -> None:
     g.nodes[node].weight = w
     (artifact / "graph.nir").unlink()
     write_graph(artifact / "graph.nir", g)
+    m = read_manifest(artifact)
+    write_manifest(artifact, **{k: m[k] for k in ("target", "inputs", "passes", "options", "versions", "created")})
 
 
 def test_weight_step_fails_then_revert_passes(capsys, tmp_path, build_case):

@@ -20,7 +20,8 @@ Import only after :func:`snnc.backends.lava.compat.install` (this module imports
 The sub-threshold update is Lava's own code: the fixed model calls
 ``AbstractPyLifModelFixed.scale_bias`` / ``subthr_dynamics`` / ``reset_voltage`` (bit-accurate,
 vth << 6, spike v > vth); the float model is ``PyLifModelFloat``'s three lines
-(u = u(1 − du) + a; v = v(1 − dv) + u + bias; spike v > vth, or v ≥ vth for graphs with threshold ">=").
+(u = u(1 − du) + a; v = v(1 − dv) + u + bias; spike v > vth, or v ≥ vth for graphs with threshold ">=";
+v ← 0 on a spike, or v ← v − vth for graphs with reset "subtract": float only).
 """
 
 from __future__ import annotations
@@ -47,14 +48,15 @@ class SnncNeuron(AbstractProcess):
 
     def __init__(self, *, shape: tuple[int, ...], du, dv, vth, bias_mant, bias_exp=0, in_gain: float = 1.0,
                  gain: np.ndarray | None = None, gain_shift: int = 0, depth: int = 0, window: tuple[int, int],
-                 threshold_ge: bool = False, record_voltage: bool = False, name: str | None = None) -> None:
+                 threshold_ge: bool = False, reset_subtract: bool = False, record_voltage: bool = False,
+                 name: str | None = None) -> None:
         T, pad = (int(w) for w in window)
         gain_arr = np.ones((1,)) if gain is None else np.broadcast_to(gain, (np.shape(gain)[0],) + tuple(shape))
         if gain is not None and gain_arr.shape[0] < T:
             raise ValueError(f"gain has {gain_arr.shape[0]} steps, the window {T}")
         super().__init__(shape=shape, window=(T, pad), depth=int(depth), has_gain=gain is not None,
                          gain_shift=int(gain_shift), in_gain=float(in_gain), threshold_ge=bool(threshold_ge),
-                         record_voltage=bool(record_voltage), name=name)
+                         reset_subtract=bool(reset_subtract), record_voltage=bool(record_voltage), name=name)
         n = int(np.prod(shape))
         self.a_in = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)
@@ -77,6 +79,7 @@ class _Window:
         self.T, self.pad = p["window"]
         self.depth, self.has_gain, self.gain_shift = p["depth"], p["has_gain"], p["gain_shift"]
         self.in_gain, self.ge, self.record_voltage = p["in_gain"], p["threshold_ge"], p["record_voltage"]
+        self.subtract = p.get("reset_subtract", False)
 
     def _k(self) -> int:
         return (self.time_step - 1) % (self.T + self.pad)
@@ -134,7 +137,10 @@ class PySnncNeuronFloat(_Window, PyLoihiProcessModel):
         self.u[:] = self.u * (1 - self.du) + a * factor
         self.v[:] = self.v * (1 - self.dv) + self.u + bias
         s = self.v >= self.vth if self.ge else self.v > self.vth
-        self.v[s] = 0
+        if self.subtract:  # reset by subtraction (NIR <= 1.0.5 IF, design.md §3.3)
+            self.v[s] -= self.vth[s]
+        else:
+            self.v[s] = 0
         self._emit(s.astype(float), self.v)
 
 

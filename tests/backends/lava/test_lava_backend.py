@@ -48,15 +48,25 @@ def test_refuses_unhostable_nodes_naming_node_and_type(kind):
         run(g, np.zeros((1, 2, 2, 6, 5)))
 
 
-def test_refuses_snnc_timing_and_subtractive_reset():
+def test_refuses_snnc_timing_and_subtractive_reset_in_fixed_point():
+    from snnc.backends.cpu import run as cpu_run
     from snnc.backends.lava import run
+    from snnc.compiler.passes.quantize import quantize
 
-    g = conv_graph(np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    g = conv_graph(rng)
     with pytest.raises(SnncError, match="timing"):
         run(g, np.zeros((1, 2, 2, 6, 5)), timing="snnc")
-    g.metadata["snnc"]["reset"] = "subtract"
+    x = spikes_input(rng, 2, 6, (2, 6, 5))
+    gq, _ = quantize(g, calibration=x)
+    g.metadata["snnc"]["reset"] = "subtract"  # float: Lava's floating_pt neuron subtracts (NIR <= 1.0.5 IF)
+    lava, cpu = run(g, x), cpu_run(g, x, timing="lava")
+    assert sum(float(s.sum()) for s in cpu.spikes.values()) > 0
+    for k in cpu.spikes:
+        np.testing.assert_array_equal(lava.spikes[k], cpu.spikes[k])
+    gq.metadata["snnc"]["reset"] = "subtract"
     with pytest.raises(UnsupportedNodeError, match="subtractive"):
-        run(g, np.zeros((1, 2, 2, 6, 5)))
+        run(gq, x)
 
 
 def test_fixed_point_weight_overflow_fails_naming_layer_or_clips_with_count():
@@ -133,6 +143,9 @@ def test_artifact_round_trip_runs_without_the_graph(tmp_path):
     gq, _ = quantize(g, calibration=x)
     folder = write_lava_artifact(gq, tmp_path)
     assert (folder / "spec.json").exists() and list(folder.glob("*.npy"))
+    from snnc.artifact_manifest import write_manifest
+
+    write_manifest(tmp_path, target="lava")  # run_artifact verifies the artifact's manifest first
     code = ("import sys, numpy as np; from snnc.backends.lava.artifact import read_spec; read_spec(sys.argv[1]); "
             "assert 'torch' not in sys.modules and 'nir' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code, str(tmp_path)], timeout=60).returncode == 0

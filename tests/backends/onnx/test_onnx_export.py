@@ -98,10 +98,19 @@ def test_nir_reference_cnn_matches_cpu():
 
     graph = load_graph(REFERENCE / "02_cnn" / "cnn_sinabs.nir")  # Sinabs: IF neurons, SumPool2d
     x, _ = make_inputs(graph, 2, seed=0, T=6)
-    ref, got = cpu.run(graph, x), onnx_backend.run(graph, x)
+    ref, got = cpu.run(graph, x, record_voltage=True), onnx_backend.run(graph, x, record_voltage=True)
     assert sum(float(s.sum()) for s in ref.spikes.values()) > 0
-    for k in ref.spikes:
-        np.testing.assert_array_equal(got.spikes[k], ref.spikes[k])
+    # nir 0.2.0 file: IF resets by subtraction, so v keeps the last bits of every float conv sum, and ORT's
+    # Conv sums in another order than torch's. Spikes are equal up to the first step where some neuron sits
+    # on its threshold within float32 rounding; there, and only there, they may differ first.
+    diff = {k: np.argwhere(got.spikes[k] != ref.spikes[k]) for k in ref.spikes}
+    steps = [int(d[:, 1].min()) for d in diff.values() if len(d)]
+    first = min(steps, default=None)
+    for k, d in diff.items():
+        for i in map(tuple, d[d[:, 1] == first] if first is not None else []):
+            quiet = ref.voltages[k][i] if not ref.spikes[k][i] else got.voltages[k][i]  # v of the side that did not fire
+            assert abs(float(quiet) - 1.0) < 1e-5, (k, i, float(quiet))
+    assert sum(len(d) for d in diff.values()) <= 1e-3 * sum(s.size for s in ref.spikes.values())
 
 
 def test_cli_compile_onnx_then_simulate(capsys, tmp_path, demo_artifact):
