@@ -19,17 +19,19 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "released"
 CASES = sorted(p.stem for p in DATA.glob("*.json"))
 
 
-def make_array(seed: int, index: int, spec: dict) -> np.ndarray:
-    """The recipe of tests/data/released/regenerate.py: entry ``index`` (sorted key order) of ``seed``."""
-    rng = np.random.default_rng([seed, index])
-    shape = tuple(spec["shape"])
-    if spec["dist"] == "normal":
-        a = rng.normal(spec["mean"], spec["std"], shape)
-    elif spec["dist"] == "uniform":
-        a = rng.uniform(spec["low"], spec["high"], shape)
-    else:
-        a = np.full(shape, spec["value"])
-    return a.astype(spec["dtype"])
+def _recipe():
+    """tests/data/released/recipe.py (numpy only; shared with the generator, which runs without snnc)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("released_recipe", DATA / "recipe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_array = _recipe().make_array
+
+
 
 
 def load_case(name: str) -> tuple[dict, dict[str, torch.Tensor], np.ndarray]:

@@ -15,7 +15,6 @@ Norse's ``to_nir`` exports no Flatten (it maps it to None), so the conv network 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -24,6 +23,8 @@ import norse
 import norse.torch as nt
 import numpy as np
 import torch
+
+from fixture_common import bernoulli_spikes, seed_torch_layers, write_fixture  # noqa: E402 (beside this script)
 
 OUT = Path(__file__).resolve().parent / "norse"
 T, N, DT = 25, 3, 1e-3
@@ -54,13 +55,6 @@ def conv_net() -> nt.SequentialState:
     )
 
 
-def _seeded(net: torch.nn.Module, seed: int, gain: float) -> None:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * gain / np.sqrt(m.weight[0].numel()))
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
 
 
 def _run(net: nt.SequentialState, x: torch.Tensor) -> dict[str, np.ndarray]:
@@ -90,13 +84,10 @@ def _numpy_params(graph: nir.NIRGraph) -> nir.NIRGraph:
 
 
 def make(name: str, net: nt.SequentialState, in_shape: tuple[int, ...], seed: int, gain: float, p: float) -> None:
-    _seeded(net, seed, gain)
+    seed_torch_layers(net, seed, gain)
     graph = _numpy_params(nt.to_nir(net, torch.zeros(*in_shape), dt=DT))
-    nir.write(str(OUT / f"{name}.nir"), graph)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = (torch.rand((N, T, *in_shape), generator=g) < p).float()
+    x = bernoulli_spikes(seed + 1, (N, T, *in_shape), p)
     spikes = _run(net, x)
-    np.savez_compressed(OUT / f"{name}.npz", x=x.numpy(), **{f"spk__{k}": v for k, v in spikes.items()})
     info = {
         "framework": "norse", "network": name, "python": sys.version.split()[0],
         "versions": {"norse": getattr(norse, "__version__", "1.1.0"), "torch": torch.__version__,
@@ -108,7 +99,7 @@ def make(name: str, net: nt.SequentialState, in_shape: tuple[int, ...], seed: in
         "graph_nodes": {k: type(v).__name__ for k, v in graph.nodes.items()},
         "graph_edges": sorted(list(e) for e in graph.edges),
     }
-    (OUT / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n")
+    write_fixture(OUT, name, graph, x, spikes, info)
     print(name, info["spike_counts"], info["graph_nodes"])
 
 

@@ -16,7 +16,6 @@ per spiking layer, keyed by the NIR node name), ``<name>.json`` (versions, setti
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -26,6 +25,8 @@ import rockpool
 import torch
 from rockpool.nn.combinators import Sequential
 from rockpool.nn.modules import LIFNeuronTorch, LIFTorch, LinearTorch, to_nir
+
+from fixture_common import bernoulli_spikes, write_fixture  # noqa: E402 (beside this script)
 
 OUT = Path(__file__).resolve().parent / "rockpool"
 T, N, DT = 25, 3, 1e-3
@@ -70,12 +71,9 @@ def make(name: str, max_spikes: float | None, seed: int, gain: float, p: float) 
     net = dense_net(max_spikes)
     _seeded(net, seed, gain)
     graph = to_nir(net)
-    nir.write(str(OUT / f"{name}.nir"), graph)
     layer_nodes = [n for n in graph.nodes if n not in ("input", "output")]
-    g = torch.Generator().manual_seed(seed + 1)
-    x = (torch.rand((N, T, 12), generator=g) < p).float()
+    x = bernoulli_spikes(seed + 1, (N, T, 12), p)
     spikes = _run(net, x, layer_nodes)
-    np.savez_compressed(OUT / f"{name}.npz", x=x.numpy(), **{f"spk__{k}": v for k, v in spikes.items()})
     info = {
         "framework": "rockpool", "network": name, "python": sys.version.split()[0],
         "versions": {"rockpool": rockpool.__version__, "torch": torch.__version__, "nir": nir.version,
@@ -87,7 +85,7 @@ def make(name: str, max_spikes: float | None, seed: int, gain: float, p: float) 
         "graph_nodes": {k: type(v).__name__ for k, v in graph.nodes.items()},
         "graph_edges": sorted(list(e) for e in graph.edges),
     }
-    (OUT / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n")
+    write_fixture(OUT, name, graph, x, spikes, info)
     print(name, info["spike_counts"], info["max_spikes_per_step"], info["graph_nodes"], info["graph_edges"])
 
 

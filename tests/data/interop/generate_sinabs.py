@@ -16,7 +16,6 @@ Sinabs' default ``MultiSpike`` (several spikes per step), which no NIR node expr
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -27,6 +26,8 @@ import sinabs.layers as sl
 import torch
 from sinabs.activation import MultiSpike, SingleSpike
 from sinabs.nir import to_nir
+
+from fixture_common import bernoulli_spikes, seed_torch_layers, write_fixture  # noqa: E402 (beside this script)
 
 OUT = Path(__file__).resolve().parent / "sinabs"
 T, N = 25, 3
@@ -58,13 +59,6 @@ def conv_net() -> torch.nn.Sequential:
     )
 
 
-def _seeded(net: torch.nn.Module, seed: int, gain: float) -> None:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * gain / np.sqrt(m.weight[0].numel()))
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
 
 
 def _run(net: torch.nn.Sequential, x: torch.Tensor) -> dict[str, np.ndarray]:
@@ -92,13 +86,10 @@ def _numpy_params(graph: nir.NIRGraph) -> nir.NIRGraph:
 
 
 def make(name: str, net: torch.nn.Sequential, in_shape: tuple[int, ...], seed: int, gain: float, p: float) -> None:
-    _seeded(net, seed, gain)
+    seed_torch_layers(net, seed, gain)
     graph = _numpy_params(to_nir(net, torch.zeros(N * T, *in_shape)))
-    nir.write(str(OUT / f"{name}.nir"), graph)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = (torch.rand((N, T, *in_shape), generator=g) < p).float()
+    x = bernoulli_spikes(seed + 1, (N, T, *in_shape), p)
     spikes = _run(net, x)
-    np.savez_compressed(OUT / f"{name}.npz", x=x.numpy(), **{f"spk__{k}": v for k, v in spikes.items()})
     info = {
         "framework": "sinabs", "network": name, "python": sys.version.split()[0],
         "versions": {"sinabs": sinabs.__version__, "torch": torch.__version__, "nir": nir.version,
@@ -109,7 +100,7 @@ def make(name: str, net: torch.nn.Sequential, in_shape: tuple[int, ...], seed: i
         "max_spikes_per_step": {k: int(v.max()) for k, v in spikes.items()},
         "graph_nodes": {k: type(v).__name__ for k, v in graph.nodes.items()},
     }
-    (OUT / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n")
+    write_fixture(OUT, name, graph, x, spikes, info)
     print(name, info["spike_counts"], info["max_spikes_per_step"], info["graph_nodes"])
 
 

@@ -39,6 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from recipe import make_array  # noqa: E402 (the tests rebuild the weights with the same function)
+
 HERE = Path(__file__).resolve().parent
 SOURCE = {"repo": "BICLab/ASA-SNN", "commit": "c68b2d0211eb481c47af9c43fc2107f057a6066d"}
 
@@ -101,17 +104,6 @@ def key_spec(key: str, shape: tuple, dtype: str, layer_gain: float, T: int) -> d
     return {"dist": "normal", "mean": 0.0, "std": round(layer_gain / np.sqrt(fan_in), 6)}
 
 
-def make_array(seed: int, index: int, spec: dict) -> np.ndarray:
-    """The portable recipe (the tests hold a copy of this function)."""
-    rng = np.random.default_rng([seed, index])
-    shape = tuple(spec["shape"])
-    if spec["dist"] == "normal":
-        a = rng.normal(spec["mean"], spec["std"], shape)
-    elif spec["dist"] == "uniform":
-        a = rng.uniform(spec["low"], spec["high"], shape)
-    else:
-        a = np.full(shape, spec["value"])
-    return a.astype(spec["dtype"])
 
 
 def layer_index(key: str) -> int:
