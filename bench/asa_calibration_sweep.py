@@ -22,7 +22,8 @@ def main() -> None:
         sys.exit(f"{CKPT} missing: run bench/asa_gain_granularity.py first (it trains the demo model)")
     from snnc.compiler import fidelity
     from snnc.compiler.artifact import load_frames
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import load_graph
 
     source = load_graph(CKPT)
@@ -34,7 +35,8 @@ def main() -> None:
     for n in (1, 8, 64, 256):
         for seed in (0, 1, 2):
             calib, _ = load_frames(source, "synthetic", "train", n, seed)
-            g, _ = run_pipeline(source, names, {"calibration": calib})
+            g, _ = run_pipeline(source, names, pipeline_options("lava", names),
+                                context=PipelineContext(calibration=calib))
             fid = fidelity.measure(source, g, x, y, reference_run=ref)
             print(f"| {n} | {seed} | {fid['accuracy']:.4f} | {fid['accuracy_delta_points']:+.2f} | "
                   f"{fid['prediction_agreement']:.3f} |", flush=True)

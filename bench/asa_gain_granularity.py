@@ -35,7 +35,8 @@ def main() -> None:
                                "-o", str(CKPT)])
     from snnc.compiler import fidelity
     from snnc.compiler.artifact import load_frames
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import load_graph
 
     source = load_graph(CKPT)
@@ -51,7 +52,8 @@ def main() -> None:
     for label, mode, gran, fixed in configs:
         names = select_passes("cpu", asa_mode=mode, fixed_point=fixed)
         t0 = time.perf_counter()
-        g, _ = run_pipeline(source, names, {"calibration": calib, "granularity": gran})
+        g, _ = run_pipeline(source, names, pipeline_options("cpu", names, fuse_asa_gains={"granularity": gran}),
+                            context=PipelineContext(calibration=calib))
         fid = fidelity.measure(source, g, x, y, reference_run=ref_run)
         gains = sum(int(np.asarray(n.gain).size) for n in g.nodes.values() if type(n).__name__ == "TimeGain")
         gains = gains if gran != "c" else 0  # folded into the synapses by fold_static_gains
@@ -62,7 +64,9 @@ def main() -> None:
     from snnc.compiler.ir import nodes as ext
     from snnc.compiler.ir.graph_utils import copy_graph
 
-    fused, _ = run_pipeline(source, select_passes("cpu"), {"calibration": calib, "granularity": "tc"})
+    names = select_passes("cpu")
+    fused, _ = run_pipeline(source, names, pipeline_options("cpu", names, fuse_asa_gains={"granularity": "tc"}),
+                            context=PipelineContext(calibration=calib))
     g = copy_graph(fused)
     for name, node in g.nodes.items():
         if type(node).__name__ == "TimeGain":

@@ -110,12 +110,13 @@ def _timed(fn, reps: int) -> tuple[float, object]:
 
 def compiled_graphs(graph, calibration: np.ndarray | None):
     """The graph ``snnc compile --target cpu`` deploys: ``--asa-mode exact`` and (if ``calibration``) fused."""
+    from snnc.compiler.passes import PipelineContext
     from snnc.compiler.pipeline import run_pipeline, select_passes
 
     exact, _ = run_pipeline(graph, select_passes("cpu", asa_mode="exact"))
     fused = None
     if calibration is not None:
-        fused, _ = run_pipeline(graph, select_passes("cpu"), {"calibration": calibration})
+        fused, _ = run_pipeline(graph, select_passes("cpu"), context=PipelineContext(calibration=calibration))
     return exact, fused
 
 

@@ -26,7 +26,8 @@ def _demo_graphs(n_calib: int = 16):
     import torch
 
     from snnc.backends.cpu.activity import scale_to_rate
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.data import load_dataset
     from snnc.frontends import model_to_graph
     from snnc.models import build_model
@@ -42,8 +43,9 @@ def _demo_graphs(n_calib: int = 16):
     for fixed in (False, True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            g, _ = run_pipeline(graph, select_passes("lava", fixed_point=fixed),
-                                {"calibration": calib, "clip_weights": False})
+            names = select_passes("lava", fixed_point=fixed)
+            g, _ = run_pipeline(graph, names, pipeline_options("lava", names, quantize={"clip_weights": False}),
+                                context=PipelineContext(calibration=calib))
         out["fixed" if fixed else "float"] = g
     return cfg, out
 

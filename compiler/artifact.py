@@ -29,8 +29,9 @@ import nir
 from snnc.compiler.compile_data import SYNTHETIC_SHAPE, frames_for, graph_input_shape, resolve_T
 from snnc.compiler.compile_prep import prepare_source
 from snnc.compiler.ir.graph_utils import input_names, node_kind
+from snnc.compiler.passes import PipelineContext
 from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY, GRANULARITIES
-from snnc.compiler.pipeline import TARGETS, parse_pass_list, run_pipeline, select_passes
+from snnc.compiler.pipeline import TARGETS, parse_pass_list, pipeline_options, run_pipeline, select_passes
 from snnc.compiler.window_attention import is_attention
 from snnc.errors import SnncError
 
@@ -170,11 +171,10 @@ def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress
     ``source`` is not modified."""
     names = opts.pass_names()
     calib = _calibration(source, opts, names, notes if notes is not None else [])
-    # Loihi's LIF has no input rectification: lava and fixed-point graphs drop MA-SNN attention's ReLU
-    rectify = opts.target != "lava" and "quantize" not in names
-    options = {"calibration": calib, "granularity": opts.gain_granularity, "clip_weights": opts.clip_weights,
-               "progress": progress, "rectify": rectify}
-    return run_pipeline(source, names, options, on_pass=on_pass)
+    options = pipeline_options(opts.target, names, fuse_asa_gains={"granularity": opts.gain_granularity},
+                               quantize={"clip_weights": opts.clip_weights})
+    return run_pipeline(source, names, options, on_pass=on_pass,
+                        context=PipelineContext(calibration=calib, progress=progress))
 
 
 def options_from_manifest(artifact: str | Path) -> CompileOptions | None:

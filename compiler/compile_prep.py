@@ -14,6 +14,7 @@ import nir
 
 from snnc.compiler.compile_data import check_steps_fit, resolve_T
 from snnc.compiler.ir.graph_utils import back_edges, make_graph, node_kind
+from snnc.compiler.ir.kinds import ALL_NEURON_KINDS
 from snnc.compiler.timestep import require_dt
 from snnc.errors import SnncError, UnsupportedNodeError
 
@@ -26,7 +27,6 @@ LAVA_REASONS = {
     "CubaLI": "Lava streams spikes; a non-spiking CubaLI readout has no Lava process here",
 }
 QUANTIZABLE_NEURONS = ("LIF", "LoihiLIF")
-NEURON_KINDS = ("LIF", "IF", "LI", "CubaLIF", "CubaLI", "I", "LoihiLIF")
 
 
 def refuse_on_lava(graph: nir.NIRGraph, where: str = "--target lava") -> None:
@@ -46,7 +46,7 @@ def refuse_on_lava(graph: nir.NIRGraph, where: str = "--target lava") -> None:
 def float_only_neurons(graph: nir.NIRGraph) -> list[str]:
     """Neurons ``quantize`` cannot map to Loihi fixed point (it maps LIF only), e.g. IF, CubaLIF."""
     return sorted(n for n, node in graph.nodes.items()
-                  if node_kind(node) in NEURON_KINDS and node_kind(node) not in QUANTIZABLE_NEURONS)
+                  if node_kind(node) in ALL_NEURON_KINDS and node_kind(node) not in QUANTIZABLE_NEURONS)
 
 
 def prepare_source(source: nir.NIRGraph, opts, where: str) -> tuple[nir.NIRGraph, list[str]]:

@@ -19,8 +19,8 @@ import numpy as np
 import nir
 
 from snnc.compiler.ir.graph_utils import node_kind
+from snnc.compiler.ir.kinds import SPIKING_KINDS
 
-SPIKING = ("LIF", "IF", "CubaLIF", "LoihiLIF")
 
 
 def readout_rates(graph: nir.NIRGraph, output: np.ndarray) -> np.ndarray:
@@ -75,7 +75,7 @@ def layer_agreement(ref: np.ndarray, out: np.ndarray) -> dict[str, float]:
 
 
 def spiking_layers(graph: nir.NIRGraph) -> list[str]:
-    return [n for n, node in graph.nodes.items() if node_kind(node) in SPIKING]
+    return [n for n, node in graph.nodes.items() if node_kind(node) in SPIKING_KINDS]
 
 
 class _Agreement:

@@ -28,7 +28,8 @@ convolution is cast to int32 and then wrapped (``signed_clamp``: (x + 2^23) mod 
 its name it wraps, it does not saturate).
 
 **TimeGain** (snnc's own fixed semantics, design.md §3.5): y = (x·gain_mant[s(t)]) >> gain_shift
-(floor), on the integer synaptic output before the neuron.
+(floor), on the integer synaptic output before the neuron (:func:`time_gain_apply`; float twin
+:func:`time_gain_float`).
 """
 
 from __future__ import annotations
@@ -139,9 +140,29 @@ def conv_output_clamp(x: np.ndarray) -> np.ndarray:
     return ((x + UV_MAX) % (2 * UV_MAX)) - UV_MAX
 
 
-def time_gain_apply(x_int: np.ndarray, gain_mant_t: np.ndarray, gain_shift: int) -> np.ndarray:
-    """y = (x · gain_mant[s(t)]) >> gain_shift (floor): the fixed TimeGain of one step."""
-    return (np.asarray(x_int, np.int64) * np.asarray(gain_mant_t, np.int64)) >> int(gain_shift)
+def time_gain_divisor(gain_shift: int) -> float:
+    """2^gain_shift as a float: the exact divisor of :func:`time_gain_apply`."""
+    return float(2 ** int(gain_shift))
+
+
+def time_gain_apply(x, gain_mant_t, gain_shift: int):
+    """y = floor(x · gain_mant[s(t)] / 2^gain_shift) = (x · m) >> k: the fixed TimeGain (module docstring).
+
+    The one definition the simulators and the regression counter call (the ONNX exporter writes the same
+    Mul, Div, Floor with :func:`time_gain_divisor`). Integers are carried in float64 (NumPy arrays or
+    torch tensors, x and m of one kind, broadcasting): the product, the division by a power of two and
+    the floor are exact while |x·m| < 2^53."""
+    y = x * gain_mant_t / time_gain_divisor(gain_shift)
+    return np.floor(y) if isinstance(y, (np.ndarray, np.generic, float, int)) else y.floor()
+
+
+def time_gain_float(x, gain_t, inplace: bool = False):
+    """y = gain[s(t)] · x in float: the float twin of :func:`time_gain_apply` (NumPy or torch, broadcasting;
+    the ONNX exporter writes it as one Mul). ``inplace``: the product is written into x (same elementwise
+    product, no new array; x must have the broadcast shape)."""
+    if not inplace:
+        return x * gain_t
+    return np.multiply(x, gain_t, out=x) if isinstance(x, np.ndarray) else x.mul_(gain_t)
 
 
 def source_step(t: int, depth: int, timing: str) -> int:

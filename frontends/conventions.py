@@ -5,7 +5,7 @@ v > θ). Some exporters write files whose nodes their own simulator runs differe
 rewrites the graph (a copy; the input is never mutated) so that snnc's cpu simulator runs it as the
 framework does: graph ``metadata["snnc"]["dt"]`` for a dt the exporter hard-codes, per-node
 ``metadata["snnc"]`` semantics the simulator honours (``reset``, ``threshold``, ``fire``: see
-:func:`snnc.backends.cpu.neurons.node_semantics`; exact float32 factors ``beta``/``gain`` for LIF,
+:func:`snnc.compiler.neuron_params.node_semantics`; exact float32 factors ``beta``/``gain`` for LIF,
 ``alpha``/``syn_gain``/``beta``/``gain`` for CubaLIF, with τ, r, w_in rewritten to match them), and
 corrected parameters. Every deviation below names the framework source file it comes from;
 docs/interop.md lists them with the measured agreement (tests/frontends/test_frontends_interop.py).

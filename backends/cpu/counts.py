@@ -33,14 +33,13 @@ import torch.nn.functional as F
 
 from snnc.compiler.analysis.attention_cost import cost
 from snnc.compiler.ir.graph_utils import node_kind, predecessors, successors
+from snnc.compiler.ir.kinds import DENSE_KINDS, NEURON_KINDS, SPIKING_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
-
-SPIKING = ("LIF", "IF", "CubaLIF", "LoihiLIF")
 
 
 def fanout_map(node: nir.NIRNode, in_shape: tuple[int, ...]) -> torch.Tensor:
     """F: the number of postsynaptic targets of every input element, shape ``in_shape`` (float64)."""
-    if node_kind(node) in ("Affine", "Linear"):
+    if node_kind(node) in DENSE_KINDS:
         return torch.full(tuple(in_shape), float(np.asarray(node.weight).shape[0]), dtype=torch.float64)
     w = np.asarray(node.weight)
     groups = int(np.asarray(node.groups).reshape(-1)[0])
@@ -132,9 +131,9 @@ def target_layer(g: nir.NIRGraph, name: str, succ: dict[str, list[str]]) -> str 
             continue
         seen.add(n)
         kind = node_kind(g.nodes[n])
-        if kind in SPIKING or kind in ("LI", "Output"):
+        if kind in NEURON_KINDS or kind == "Output":
             return n
-        if kind not in ("Conv2d", "Affine", "Linear"):
+        if kind not in SYNAPSE_KINDS:
             stack.extend(succ.get(n, []))
     return None
 
@@ -156,11 +155,11 @@ class Counter:
         self.input_elements = 0.0
         for name, node in self.g.nodes.items():
             kind = node_kind(node)
-            if kind in ("Conv2d", "Affine", "Linear"):
+            if kind in SYNAPSE_KINDS:
                 shape = shape_of(self.g, name, "input")
                 self.synapses[name] = SynapseCount(name, kind, shape, fanout_map(node, shape),
                                                    value_scale=avgpool_scale(self.g, name, pred))
-            elif kind in SPIKING:
+            elif kind in SPIKING_KINDS:
                 self.layers[name] = LayerActivity(name, int(np.prod(shape_of(self.g, name, "output"))))
             elif kind in ("ASA", "MultiDimAttention", "TimeGain"):
                 self.attention[name] = attention_macs(node, shape_of(self.g, name, "output"))

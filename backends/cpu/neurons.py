@@ -1,17 +1,18 @@
 """Neuron populations of the reference simulator: state, one step, threshold and reset.
 
-Float neurons (docs/design.md §3.3), per step t with input current x_t, a = dt/τ:
+Float neurons (docs/design.md §3.3), per step t with input current x_t; β, g, the leak and CubaLIF's
+α, g_s are those of :func:`snnc.compiler.neuron_params.neuron_params` (the one derivation, metadata
+float32 values first), cast to the simulator's dtype:
 
-- ``LIF``:  v = β·v + g·x (+ a·v_leak when v_leak ≠ 0), β, g from ``metadata["snnc"]`` when present
-  (the model's float32 values, same op order: ``beta * v + x`` when g == 1), else β = 1 − a, g = a·r.
+- ``LIF``:  v = β·v + g·x (+ leak when v_leak ≠ 0); ``beta * v + x`` when g == 1 (no multiply by 1).
 - ``IF``:   v = v + r·x  (v + x when r == 1).
-- ``LI``:   v = β·v + a·v_leak + g·x; no spikes, its output is v.
-- ``CubaLIF`` (snnTorch ``Synaptic`` order): i = α·i + a_s·w_in·x (α = 1 − a_s, a_s = dt/τ_syn), then
-  v = β·v + a_m·v_leak + a_m·r·i (β = 1 − a_m, a_m = dt/τ_mem).
+- ``LI``:   v = β·v + g·x + leak; no spikes, its output is v.
+- ``CubaLIF`` (snnTorch ``Synaptic`` order): i = α·i + g_s·x, then v = β·v + g·i + leak.
 - spike s = v ≥ θ (threshold ">=") or v > θ (">"); reset "zero": v = v_reset where s;
   "subtract": v = v − θ where s; "subtract_after_decay": v_t = β·v_{t−1} + g·x_t − θ·s_{t−1}.
-- per node (``metadata["snnc"]``, written by ``--convention``): ``threshold``, ``reset``, and ``fire``
-  ("before_integrate": the spike emitted at t is s_{t−1}); CubaLIF exact ``alpha``/``syn_gain``/``beta``/``gain``.
+- per node (``metadata["snnc"]``, written by ``--convention``): ``threshold``, ``reset``
+  (:func:`~snnc.compiler.neuron_params.node_semantics`) and ``fire``
+  (:func:`~snnc.compiler.neuron_params.fire_order`; "before_integrate": the spike emitted at t is s_{t−1}).
 
 ``LoihiLIF`` (fixed point), exactly Lava 0.10.0 ``AbstractPyLifModelFixed`` + ``PyLifModelBitAcc``,
 executed by :func:`snnc.compiler.fixed_point.lif_step` (the single definition, checked against running
@@ -35,42 +36,23 @@ import torch
 
 from snnc.compiler.fixed_point import lif_step
 from snnc.compiler.ir.graph_utils import node_kind
-from snnc.compiler.timestep import check_step, step_fraction
-from snnc.errors import SnncError
-
-SPIKING_KINDS = ("LIF", "IF", "CubaLIF", "LoihiLIF")
-NEURON_KINDS = SPIKING_KINDS + ("LI",)
+from snnc.compiler.ir.kinds import FLOAT_NEURON_KINDS
+from snnc.compiler.neuron_params import fire_order, neuron_params, node_semantics, uniform
 
 
 def _param(a, dtype: torch.dtype) -> torch.Tensor:
     """A per-neuron parameter as a tensor; a 0-d tensor when all entries are equal."""
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.size and np.all(arr == arr.flat[0]):
-        arr = np.asarray(arr.flat[0])
-    return torch.as_tensor(arr, dtype=dtype)
+    return torch.as_tensor(uniform(a), dtype=dtype)
 
 
-def _check_step(name: str, a: np.ndarray, dt: float, what: str) -> None:
-    """dt/τ must lie in (0, 1] (the shared rule of :mod:`snnc.compiler.timestep`)."""
-    check_step(name, a, dt, what, hint="give it with --dt / run(dt=...)")
+def _tensor(a: np.ndarray | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """A float64 value of :func:`neuron_params` as a tensor of ``dtype`` (None stays None)."""
+    return None if a is None else torch.as_tensor(a, dtype=dtype)
 
 
-RESETS = ("zero", "subtract", "subtract_after_decay")
-FIRE_ORDERS = ("after_integrate", "before_integrate")
-
-
-def node_semantics(node: nir.NIRNode, threshold: str, reset: str, name: str = "?") -> tuple[str, str]:
-    """(threshold, reset) of one neuron: the graph's, unless ``node.metadata["snnc"]`` overrides them
-    (per-node ``"threshold"`` / ``"reset"``, written by :mod:`snnc.frontends.conventions`).
-
-    ``"subtract_after_decay"`` (snnTorch ``reset_delay=True``): v_t = β·v_{t−1} + x_t − θ·s_{t−1}, where
-    ``"subtract"`` is v_t = β·(v_{t−1} − θ·s_{t−1}) + x_t."""
-    meta = (node.metadata or {}).get("snnc") or {}
-    threshold, reset = meta.get("threshold", threshold), meta.get("reset", reset)
-    if threshold not in (">", ">=") or reset not in RESETS:
-        raise SnncError(f"node {name!r}: unknown neuron semantics threshold={threshold!r} reset={reset!r} "
-                        f"(threshold '>' or '>=', reset one of {', '.join(RESETS)})")
-    return threshold, reset
+def _unless_one(gain: torch.Tensor) -> torch.Tensor | None:
+    """None for a uniform gain of 1 (no multiply by 1), else the gain."""
+    return None if gain.dim() == 0 and float(gain) == 1.0 else gain
 
 
 class FloatNeuron:
@@ -81,44 +63,13 @@ class FloatNeuron:
         self.kind = node_kind(node)
         threshold, reset = node_semantics(node, threshold, reset, name)
         self.threshold, self.reset, self.dtype = threshold, reset, dtype
-        self.leak = None
-        self.gain: torch.Tensor | None = None
-        if self.kind in ("LIF", "LI"):
-            meta = (node.metadata or {}).get("snnc") or {}
-            a = step_fraction(dt, node.tau)
-            if "beta" not in meta:
-                _check_step(name, a, dt, "tau")
-            if "beta" in meta and "gain" in meta:
-                self.beta = torch.tensor(np.float32(meta["beta"]), dtype=dtype)
-                gain = torch.tensor(np.float32(meta["gain"]), dtype=dtype)
-            else:
-                self.beta = _param(1.0 - a, dtype)
-                gain = _param(a * np.asarray(node.r, np.float64), dtype)
-            self.gain = None if gain.dim() == 0 and float(gain) == 1.0 else gain
-            if np.any(np.asarray(node.v_leak) != 0):
-                self.leak = _param(a * np.asarray(node.v_leak, np.float64), dtype)
-        elif self.kind == "IF":
-            self.beta = None
-            gain = _param(node.r, dtype)
-            self.gain = None if gain.dim() == 0 and float(gain) == 1.0 else gain
-        elif self.kind == "CubaLIF":
-            a_s = step_fraction(dt, node.tau_syn)
-            a_m = step_fraction(dt, node.tau_mem)
-            _check_step(name, a_s, dt, "tau_syn")
-            _check_step(name, a_m, dt, "tau_mem")
-            self.alpha = _param(1.0 - a_s, dtype)
-            self.syn_gain = _param(a_s * np.asarray(node.w_in, np.float64), dtype)
-            self.beta = _param(1.0 - a_m, dtype)
-            gain = _param(a_m * np.asarray(node.r, np.float64), dtype)
-            cuba = (node.metadata or {}).get("snnc") or {}
-            if all(k in cuba for k in ("alpha", "syn_gain", "beta", "gain")):  # exact float32 factors (a convention)
-                self.alpha, self.syn_gain, self.beta, gain = (
-                    torch.tensor(np.float32(cuba[k]), dtype=dtype) for k in ("alpha", "syn_gain", "beta", "gain"))
-            self.gain = None if gain.dim() == 0 and float(gain) == 1.0 else gain
-            if np.any(np.asarray(node.v_leak) != 0):
-                self.leak = _param(a_m * np.asarray(node.v_leak, np.float64), dtype)
-        else:
+        if self.kind not in FLOAT_NEURON_KINDS:
             raise ValueError(f"not a float neuron: {self.kind}")
+        p = neuron_params(node, dt, name)
+        self.beta = _tensor(p.beta, dtype)
+        self.gain = _unless_one(_tensor(p.gain, dtype))
+        self.leak = _tensor(p.leak, dtype)
+        self.alpha, self.syn_gain = _tensor(p.alpha, dtype), _tensor(p.syn_gain, dtype)
         self.spiking = self.kind != "LI"
         if self.spiking:
             self.v_th = _param(node.v_threshold, dtype)
@@ -127,9 +78,7 @@ class FloatNeuron:
         self.i: torch.Tensor | None = None
         self.fired: torch.Tensor | None = None  # reset "subtract_after_decay": the spikes of step t − 1
         # fire "before_integrate" (Spyx): the spike emitted at t is the one of v_{t−1} (none at t = 0)
-        self.fire = str(((node.metadata or {}).get("snnc") or {}).get("fire", "after_integrate"))
-        if self.fire not in FIRE_ORDERS:
-            raise SnncError(f"node {name!r}: unknown fire order {self.fire!r} (one of {', '.join(FIRE_ORDERS)})")
+        self.fire = fire_order(node, name)
         self.pending: torch.Tensor | None = None
 
     def reset_state(self, shape: tuple[int, ...]) -> None:

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from snnc.compiler.ir.graph_utils import node_kind
+from snnc.compiler.ir.kinds import DENSE_KINDS
 from snnc.compiler.ir.shapes import pair
 
 CONV_LIMIT = 2**23 - 1  # Lava Conv fixed: outputs outside [−2^23, 2^23) wrap (fixed_point.conv_output_clamp)
@@ -157,7 +158,7 @@ def frame_kernel(node: nir.NIRNode, out_shape: tuple[int, ...], dtype: torch.dty
     kind = node_kind(node)
     if kind == "Conv2d":
         return conv_kernel(node, dtype, fixed, channels_last, conv)
-    if kind in ("Affine", "Linear"):
+    if kind in DENSE_KINDS:
         return affine_kernel(node, dtype)
     if kind == "BatchNorm":
         return batchnorm_kernel(node, dtype)

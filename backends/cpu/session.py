@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import nir
 
+from snnc.compiler.ir.inputs import check_input_shape
 from snnc.data.stream import Frames
 from snnc.errors import SnncError
 
@@ -88,9 +89,7 @@ def load_data(data: str, g: nir.NIRGraph, samples: int, T: int, seed: int) -> tu
 
 def _check_data(x: Frames, g: nir.NIRGraph, data: str) -> None:
     """The frames' per-step shape is the graph's input (the values are checked where they are loaded)."""
-    shape = input_shape(g)
-    if tuple(x.shape[2:]) != shape:
-        raise SnncError(f"{data}: input shape {list(x.shape)} does not match [N, T, {', '.join(map(str, shape))}]")
+    check_input_shape(x.shape, input_shape(g), data)
 
 
 def accuracy(g: nir.NIRGraph, outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
@@ -178,7 +177,7 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
         result["energy"] = energy_report(g, counter, k)
     if baseline:
         gb, aligned = _baseline_graph(source, baseline)
-        _check_data(x, gb, "--baseline input")
+        _check_data(x, gb, "baseline input")
         cb, hits_b = counted_run(gb, x, y, timing=timing, batch=batch, dt=dt, conv=conv,
                                  progress=None if progress is None else _tick(progress, "baseline", len(x)))
         base = energy_report(gb, cb, k)

@@ -33,16 +33,18 @@ import nir
 import torch
 
 from snnc.backends.cpu import lif_loop
-from snnc.backends.cpu.neurons import NEURON_KINDS, make_neuron
+from snnc.backends.cpu.neurons import make_neuron
 from snnc.backends.cpu.ops import CONV_MODES, FRAME_KINDS, frame_kernel
 from snnc.backends.result import SimResult
+from snnc.compiler.fixed_point import time_gain_apply, time_gain_float
+from snnc.compiler.ir import inputs
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, successors, topological_order
+from snnc.compiler.ir.kinds import DELAYING_KINDS, NEURON_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
-from snnc.compiler.ir.verify import DELAYING_KINDS, check_supported, timegain_depth
+from snnc.compiler.ir.verify import check_supported, timegain_depth
 from snnc.compiler.window_attention import ATTENTION_KINDS
 from snnc.errors import SnncError
 
-SYNAPSE_KINDS = ("Conv2d", "Affine", "Linear")
 DEFAULT_CHUNK_FRAMES = 64  # one sample at T = 60: a conv output of 15.7 MB reuses heap pages (no fresh mmap + page faults)
 Observer = Callable[[str, torch.Tensor, int], None]
 
@@ -91,17 +93,8 @@ class Plan:
 
 
 def check_input(plan: Plan, x) -> torch.Tensor:
-    """x as a tensor [N, T, *in_shape]; one-line SnncError for a wrong shape, dtype or NaN."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise SnncError(f"input: dtype {x.dtype} is not numeric")
-    in_shape = tuple(shape_of(plan.g, plan.inputs[0], "output"))
-    if x.ndim != 2 + len(in_shape) or tuple(x.shape[2:]) != in_shape or x.shape[0] < 1 or x.shape[1] < 1:
-        raise SnncError(f"input: expected shape [N, T, {', '.join(map(str, in_shape))}], got {list(x.shape)}")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise SnncError("input: contains NaN or infinite values")
+    """x as a tensor [N, T, *in_shape] (:func:`snnc.compiler.ir.inputs.check_input`)."""
+    x = inputs.check_input(x, shape_of(plan.g, plan.inputs[0], "output"))
     return torch.as_tensor(np.ascontiguousarray(x), dtype=plan.dtype)
 
 
@@ -113,7 +106,8 @@ def _shift(z: torch.Tensor) -> torch.Tensor:
 
 
 def _timegain(plan: Plan, name: str, z: torch.Tensor, steps: np.ndarray, owned: bool = False) -> torch.Tensor:
-    """y[:, t] = g[s(t)] · z[:, t]; fixed point: floor(z · gain_mant[s(t)] / 2^gain_shift). ``owned``: z is a
+    """y[:, t] = g[s(t)] · z[:, t]; fixed point: floor(z · gain_mant[s(t)] / 2^gain_shift)
+    (:func:`snnc.compiler.fixed_point.time_gain_apply` / ``time_gain_float``). ``owned``: z is a
     temporary nobody else reads, so the float product may overwrite it."""
     node = plan.g.nodes[name]
     if node.rectify:  # y = g · max(z, 0)
@@ -121,11 +115,10 @@ def _timegain(plan: Plan, name: str, z: torch.Tensor, steps: np.ndarray, owned: 
         owned = True
     if plan.fixed and np.asarray(node.gain_mant).size:
         m = torch.as_tensor(np.asarray(node.gain_mant, np.float64)[steps], dtype=torch.float64)
-        return torch.floor(z * m / float(2 ** int(node.gain_shift)))
+        return time_gain_apply(z, m, node.gain_shift)
     g = torch.as_tensor(np.asarray(node.gain, np.float32)[steps], dtype=plan.dtype)
-    if owned and torch.broadcast_shapes(z.shape, g.shape) == z.shape:
-        return z.mul_(g)  # same elementwise product, no new [N, T, ...] tensor
-    return z * g
+    # owned: the same elementwise product into z, no new [N, T, ...] tensor
+    return time_gain_float(z, g, inplace=owned and torch.broadcast_shapes(z.shape, g.shape) == z.shape)
 
 
 @contextlib.contextmanager

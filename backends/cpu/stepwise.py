@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import torch
 
-from snnc.backends.cpu.neurons import NEURON_KINDS, make_neuron
+from snnc.backends.cpu.neurons import make_neuron
 from snnc.backends.cpu.ops import FRAME_KINDS
-from snnc.backends.cpu.simulator import SYNAPSE_KINDS, Observer, Plan, _result, _timegain
+from snnc.backends.cpu.simulator import Observer, Plan, _result, _timegain
 from snnc.backends.result import SimResult
+from snnc.compiler.ir.kinds import NEURON_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import shape_of
 from snnc.errors import SnncError
 

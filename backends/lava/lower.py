@@ -36,9 +36,10 @@ import nir
 from snnc.backends.lava.layout import conv_output_chw, lava_conv_params, pair
 from snnc.compiler.fixed_point import dense_effective_weights
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, topological_order
+from snnc.compiler.ir.pooling import pool_as_depthwise
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 from snnc.compiler.ir.verify import timegain_depth
-from snnc.compiler.timestep import step_fraction
+from snnc.compiler.neuron_params import neuron_params
 from snnc.errors import SnncError, UnsupportedNodeError
 
 SYNAPSES = ("Conv2d", "Affine", "Linear", "SumPool2d", "AvgPool2d")
@@ -78,11 +79,6 @@ def _regroup(w: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
     return big, groups // m
 
 
-def _pool_weight(c: int, k: tuple[int, int], value: float) -> np.ndarray:
-    """Depthwise (groups = C) pooling kernel in PyTorch layout (C, 1, kH, kW)."""
-    return np.full((c, 1) + k, value, np.float64)
-
-
 def _check_fixed_weights(name: str, w: np.ndarray, dense: bool, clip: bool) -> np.ndarray:
     """Integer weights Lava uses unchanged; else SnncError naming the layer, or (``clip``) a warning.
 
@@ -117,16 +113,9 @@ def _neuron_params(name: str, node, meta: dict, dt: float, fixed: bool) -> dict:
         raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): unknown reset {meta.get('reset')!r}")
     if np.any(np.asarray(node.v_reset) != 0):
         raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): v_reset must be 0 (Lava resets v to 0)")
-    nm = (node.metadata or {}).get("snnc") or {}
-    if kind == "IF":
-        beta, g, leak = np.float64(1.0), np.asarray(node.r, np.float64), 0.0
-    elif "beta" in nm and "gain" in nm:
-        beta, g = np.float64(np.float32(nm["beta"])), np.float64(np.float32(nm["gain"]))
-        leak = step_fraction(dt, node.tau) * np.asarray(node.v_leak, np.float64)
-    else:
-        a = step_fraction(dt, node.tau)
-        beta, g, leak = 1.0 - a, a * np.asarray(node.r, np.float64), a * np.asarray(node.v_leak, np.float64)
-    beta = np.asarray(beta, np.float64)
+    fp = neuron_params(node, dt, name)  # the one float derivation (IF: β = 1, no leak)
+    beta = np.float64(1.0) if fp.beta is None else fp.beta
+    g, leak = fp.gain, 0.0 if fp.leak is None else fp.leak
     if beta.size > 1 and np.ptp(beta):
         raise UnsupportedNodeError(f"lava: node {name!r} ({kind}): per-neuron decays (Lava's dv is per population)")
     g = np.asarray(g, np.float64)
@@ -251,7 +240,7 @@ def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
                 if fixed and kind == "AvgPool2d":
                     raise SnncError(f"lava: AvgPool2d {name!r} has no fixed-point form (run fuse_pooling)")
                 k = pair(node.kernel_size)
-                w = _pool_weight(in_shape[0], k, 1.0 if kind == "SumPool2d" else 1.0 / (k[0] * k[1]))
+                w = pool_as_depthwise(kind, in_shape[0], k)
                 stride, padding, dilation, groups, bias = node.stride, node.padding, 1, in_shape[0], 0.0
             if fixed:
                 w = _check_fixed_weights(name, w, dense=False, clip=clip_weights)

@@ -16,25 +16,15 @@ import numpy as np
 from snnc.backends.lava import compat
 from snnc.backends.lava.layout import chw_to_lava, frames_to_lava
 from snnc.backends.result import SimResult
+from snnc.compiler.ir import inputs
 from snnc.errors import SnncError
 
 
 def check_input(spec: dict, x) -> np.ndarray:
-    """x as float64 [N, T, *in_shape]; one-line SnncError for a wrong shape or values."""
-    x = np.asarray(x)
-    in_shape = tuple(spec["input"]["shape"])
-    if x.dtype.kind not in "biuf":
-        raise SnncError(f"input: dtype {x.dtype} is not numeric")
-    if x.ndim != 2 + len(in_shape) or tuple(x.shape[2:]) != in_shape or x.shape[0] < 1 or x.shape[1] < 1:
-        raise SnncError(f"input: expected shape [N, T, {', '.join(map(str, in_shape))}], got {list(x.shape)}")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise SnncError("input: contains NaN or infinite values")
-    if spec["fixed"] and np.any(x != np.round(x)):
-        raise SnncError("input: a fixed-point Lava run needs integer inputs (spikes or event counts)")
-    if spec.get("T_gain") is not None and x.shape[1] > spec["T_gain"]:
-        raise SnncError(f"input: T = {x.shape[1]} exceeds the TimeGain length {spec['T_gain']}")
-    return x
+    """x as float64 [N, T, *in_shape] (:func:`snnc.compiler.ir.inputs.check_input`; fixed point: integers,
+    T at most the TimeGain length)."""
+    x = inputs.check_input(x, spec["input"]["shape"], fixed=bool(spec["fixed"]), max_T=spec.get("T_gain"))
+    return x.astype(np.float64)
 
 
 def execute(spec: dict, x, *, record_voltage: bool = False, buffer: int = 64) -> SimResult:

@@ -29,14 +29,15 @@ from snnc.backends.onnx import lower_float as lf
 from snnc.backends.onnx.builder import IR_VERSION, OPSET, OnnxBuilder, safe
 from snnc.backends.onnx.exactness import check_fixed_convs_exact
 from snnc.backends.onnx.neurons import F32, F64, State, lif, loihi_lif
+from snnc.compiler.fixed_point import time_gain_divisor
 from snnc.compiler.ir.graph_utils import back_edges, input_names, node_kind, output_names, predecessors, \
     topological_order
+from snnc.compiler.ir.kinds import DELAYING_KINDS, FLOAT_NEURON_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
-from snnc.compiler.ir.verify import DELAYING_KINDS, timegain_depth
+from snnc.compiler.ir.verify import timegain_depth
 from snnc.errors import SnncError
 
 TIMINGS = ("snnc", "lava")
-SPIKING_KINDS = ("LIF", "IF", "CubaLIF", "LoihiLIF")
 
 
 @dataclass
@@ -194,7 +195,7 @@ def _lower(b, name, node, x, g, timing, fixed, states, spiking, outputs, rule, r
         if fixed:
             return _fixed_timegain(b, name, node, x, step)
         return lf.timegain(b, name, node, x, step)
-    if kind in ("LIF", "IF", "LI", "CubaLIF"):
+    if kind in FLOAT_NEURON_KINDS:
         st = State(f"v__{safe(name)}", shape, F32, "v", name)
         syn = State(f"i__{safe(name)}", shape, F32, "i", name) if kind == "CubaLIF" else None
         states += [st] + ([syn] if syn else [])
@@ -241,12 +242,13 @@ def _fixed_conv(b: OnnxBuilder, name: str, node, x: str) -> str:
 
 
 def _fixed_timegain(b: OnnxBuilder, name: str, node, x: str, step: str) -> str:
-    """y = floor(x · gain_mant[s(t)] / 2^gain_shift) (arithmetic shift), exact in float64."""
+    """y = floor(x · gain_mant[s(t)] / 2^gain_shift) (arithmetic shift), exact in float64: the ops of
+    :func:`snnc.compiler.fixed_point.time_gain_apply`, in its order, with its divisor."""
     if not np.asarray(node.gain_mant).size:
         raise SnncError(f"onnx target: TimeGain {name!r} in a fixed-point graph has no gain_mant (not quantized)")
     g = b.op("Gather", [b.const(np.asarray(node.gain_mant, F64), F64, f"{name}_mant"), step], axis=0)
     y = b.op("Mul", [x, g])
-    return b.op("Floor", [b.op("Div", [y, b.const(2.0 ** int(node.gain_shift), F64)])], hint=name)
+    return b.op("Floor", [b.op("Div", [y, b.const(time_gain_divisor(node.gain_shift), F64)])], hint=name)
 
 
 def export_onnx(graph: nir.NIRGraph, path: str | os.PathLike, *, timing: str = "snnc") -> StepModel:

@@ -1,13 +1,13 @@
 r"""Neuron populations at one step, as ONNX ops; the membrane state is an explicit input/output.
 
-Float (docs/design.md §3.3), float32, in this order:
+Float (docs/design.md §3.3), float32, in this order, with β, g, leak (and CubaLIF's α, g_s) those of
+:func:`snnc.compiler.neuron_params.neuron_params` (the one derivation; metadata float32 values first):
 
 .. math::
 
-    v_t = \beta v'_{t-1} + g I_t \quad(\text{LIF with metadata } \beta, g;\ g = 1: \beta v' + I),
-    \qquad v_t = (\beta v'_{t-1} + g I_t) + a v_{leak} \quad(\text{LIF without: } a = dt/\tau, \beta = 1 - a, g = a r)
+    v_t = (\beta v'_{t-1} + g I_t) + leak \quad(\text{LIF, LI; } g = 1: \beta v' + I;\ leak \text{ only when } v_{leak} \ne 0)
 
-    v_t = r I_t + v'_{t-1} \quad(\text{IF}), \qquad i_t = \alpha i_{t-1} + a_s w_{in} I_t,\ v_t = \beta v'_{t-1} + a_m r\, i_t \quad(\text{CubaLIF}), \qquad s_t = [v_t \ge \theta] \text{ or } [v_t > \theta],
+    v_t = r I_t + v'_{t-1} \quad(\text{IF}), \qquad i_t = \alpha i_{t-1} + g_s I_t,\ v_t = \beta v'_{t-1} + g\, i_t \quad(\text{CubaLIF}), \qquad s_t = [v_t \ge \theta] \text{ or } [v_t > \theta],
     \qquad v'_t = s_t\ ?\ v_{reset} : v_t \ (\text{zero}) \text{ or } v_t - \theta \ (\text{subtract})
 
 Fixed point (``LoihiLIF``, Lava 0.10.0 ``fixed_pt``; exact in float64 since every value is an integer
@@ -22,7 +22,7 @@ import numpy as np
 import nir
 
 from snnc.backends.onnx.builder import OnnxBuilder, safe
-from snnc.compiler.timestep import step_fraction
+from snnc.compiler.neuron_params import neuron_params
 
 F32 = np.float32
 F64 = np.float64
@@ -49,14 +49,6 @@ class NeuronOut:
     voltage: str  # membrane after the reset (the CPU simulator's and Lava's ``v``): float32, float64 fixed point
 
 
-def _uniform(a) -> np.ndarray:
-    """A per-neuron float64 parameter as float32; 0-d when all entries are equal (as the CPU simulator)."""
-    arr = np.asarray(a, F64)
-    if arr.size and np.all(arr == arr.flat[0]):
-        arr = np.asarray(arr.flat[0])
-    return arr.astype(F32)
-
-
 def _threshold_op(b: OnnxBuilder, v: str, th: str, rule: str) -> str:
     return b.op("GreaterOrEqual" if rule == ">=" else "Greater", [v, th])
 
@@ -72,13 +64,6 @@ def _finish(b: OnnxBuilder, name: str, v: str, s_bool: str, th: str, v_reset: st
     return NeuronOut(spikes, after)
 
 
-def check_step(name: str, a: np.ndarray, dt: float, what: str) -> None:
-    """dt/τ must lie in (0, 1] (the shared rule of :mod:`snnc.compiler.timestep`), as the CPU simulator."""
-    from snnc.compiler.timestep import check_step as shared_check
-
-    shared_check(name, a, dt, what, hint="set metadata['snnc']['dt'] or give --dt")
-
-
 def _scaled(b: OnnxBuilder, x: str, factor: np.ndarray, hint: str) -> str:
     """factor · x, skipping a multiply by a uniform 1 (as the CPU simulator)."""
     if factor.ndim == 0 and factor == 1:
@@ -90,36 +75,25 @@ def lif(b: OnnxBuilder, name: str, node: nir.NIRNode, x: str, state: State, rule
         dt: float, syn_state: State | None = None) -> NeuronOut:
     """A float LIF, IF, LI or CubaLIF population (formulas in the module docstring).
 
-    CubaLIF first updates its synaptic current i = α i + (dt/τ_syn) w_in x (α = 1 − dt/τ_syn) and
-    integrates i; LI does not spike (its ``spikes`` output is None, ``voltage`` its v)."""
+    CubaLIF first updates its synaptic current i = α i + g_s x and integrates i; LI does not spike (its
+    ``spikes`` output is None, ``voltage`` its v)."""
     shape = state.shape
     full = lambda a: np.broadcast_to(np.asarray(a, F32), shape)  # noqa: E731
     v_prev = state.name
-    leak = None
+    p = neuron_params(node, dt, name)
     if isinstance(node, nir.CubaLIF):
-        a_s = step_fraction(dt, node.tau_syn)
-        check_step(name, a_s, dt, "tau_syn")
-        i_new = b.op("Add", [b.op("Mul", [b.const(_uniform(1.0 - a_s), F32, f"{name}_alpha"), syn_state.name]),
-                             b.op("Mul", [b.const(_uniform(a_s * np.asarray(node.w_in, F64)), F32, f"{name}_win"),
-                                          x])], hint=f"{name}_i")
+        decayed_i = b.op("Mul", [b.const(p.alpha.astype(F32), F32, f"{name}_alpha"), syn_state.name])
+        i_new = b.op("Add", [decayed_i, b.op("Mul", [b.const(p.syn_gain.astype(F32), F32, f"{name}_win"), x])],
+                     hint=f"{name}_i")
         b.identity(i_new, syn_state.next)
         x = i_new
     if isinstance(node, nir.IF):
-        v = b.op("Add", [_scaled(b, x, _uniform(node.r), f"{name}_r"), v_prev], hint=f"{name}_v")
+        v = b.op("Add", [_scaled(b, x, p.gain.astype(F32), f"{name}_r"), v_prev], hint=f"{name}_v")
     else:
-        meta = (node.metadata or {}).get("snnc") or {}
-        tau = node.tau_mem if isinstance(node, nir.CubaLIF) else node.tau
-        a = step_fraction(dt, tau)
-        if "beta" in meta and "gain" in meta and not isinstance(node, nir.CubaLIF):
-            beta, gain = np.asarray(F32(meta["beta"])), np.asarray(F32(meta["gain"]))
-        else:
-            check_step(name, a, dt, "tau_mem" if isinstance(node, nir.CubaLIF) else "tau")
-            beta, gain = _uniform(1.0 - a), _uniform(a * np.asarray(node.r, F64))
-        decayed = b.op("Mul", [b.const(beta, F32, f"{name}_beta"), v_prev])
-        v = b.op("Add", [decayed, _scaled(b, x, gain, f"{name}_gain")], hint=f"{name}_v")
-        if np.any(np.asarray(node.v_leak) != 0):
-            leak = b.const(_uniform(a * np.asarray(node.v_leak, F64)), F32, f"{name}_leak")
-            v = b.op("Add", [v, leak])
+        decayed = b.op("Mul", [b.const(p.beta.astype(F32), F32, f"{name}_beta"), v_prev])
+        v = b.op("Add", [decayed, _scaled(b, x, p.gain.astype(F32), f"{name}_gain")], hint=f"{name}_v")
+        if p.leak is not None:
+            v = b.op("Add", [v, b.const(p.leak.astype(F32), F32, f"{name}_leak")])
     if isinstance(node, nir.LI):
         b.identity(v, state.next)
         return NeuronOut(None, v)

@@ -14,7 +14,7 @@ import nir
 
 from snnc.backends.onnx.exactness import FRAME_MAX as FIXED_INPUT_MAX  # the bound the exactness proof assumes
 from snnc.backends.result import SimResult
-from snnc.errors import SnncError
+from snnc.compiler.ir.inputs import check_input
 
 
 def session(model: Any):
@@ -30,19 +30,8 @@ def session(model: Any):
 
 
 def _check_input(x: np.ndarray, in_shape: tuple[int, ...], fixed: bool) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise SnncError(f"input: dtype {x.dtype} is not numeric")
-    if x.ndim != 2 + len(in_shape) or tuple(x.shape[2:]) != tuple(in_shape) or min(x.shape[:2], default=0) < 1:
-        raise SnncError(f"input: expected frames of shape [N, T, {', '.join(map(str, in_shape))}], "
-                        f"got {list(x.shape)}")
-    if not np.all(np.isfinite(x)):
-        raise SnncError("input: frames contain NaN or inf")
-    if fixed:
-        if np.any(x != np.round(x)) or np.max(np.abs(x), initial=0) > FIXED_INPUT_MAX:
-            raise SnncError(f"input: a fixed-point graph needs integer frames (event counts) with |x| <= {FIXED_INPUT_MAX}")
+    """x as float32 [N, T, *in_shape] (:func:`snnc.compiler.ir.inputs.check_input`)."""
+    x = check_input(x, in_shape, fixed=fixed, max_abs=FIXED_INPUT_MAX if fixed else None)
     return np.ascontiguousarray(x, dtype=np.float32)
 
 

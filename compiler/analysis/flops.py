@@ -24,9 +24,9 @@ import nir
 
 from snnc.compiler.analysis.attention_cost import cost as attention_cost
 from snnc.compiler.ir.graph_utils import node_kind, predecessors, topological_order
+from snnc.compiler.ir.kinds import DENSE_KINDS, SPIKING_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 
-SPIKING_KINDS = ("LIF", "IF", "CubaLIF", "LoihiLIF")
 PASS_THROUGH = ("Flatten", "SumPool2d", "AvgPool2d", "MaxPool2d", "BatchNorm", "Scale", "ASA", "MultiDimAttention",
                 "TimeGain")
 
@@ -103,7 +103,7 @@ def analyze(g: nir.NIRGraph) -> list[LayerStats]:
         if kind == "Conv2d":
             row.flops, row.note = _conv_flops(node, row.output_shape)
             row.inputs_from = _spiking_sources(g, name, pred)
-        elif kind in ("Affine", "Linear"):
+        elif kind in DENSE_KINDS:
             w = np.asarray(node.weight)
             row.flops, row.note = int(w.shape[0] * w.shape[1]), "i·o"
             row.inputs_from = _spiking_sources(g, name, pred)
@@ -119,7 +119,7 @@ def analyze(g: nir.NIRGraph) -> list[LayerStats]:
 
 def layer_flops(g: nir.NIRGraph) -> dict[str, int]:
     """Synapse node name -> Table S2 FL (conv and FC nodes only)."""
-    return {r.name: r.flops for r in analyze(g) if r.kind in ("Conv2d", "Affine", "Linear")}
+    return {r.name: r.flops for r in analyze(g) if r.kind in SYNAPSE_KINDS}
 
 
 def totals(rows: list[LayerStats]) -> dict[str, int]:

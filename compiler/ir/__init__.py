@@ -24,8 +24,8 @@ from snnc.compiler.ir.graph_utils import (  # noqa: F401
     topological_order,
 )
 from snnc.compiler.ir.shapes import infer_shapes, shape_of  # noqa: F401
+from snnc.compiler.ir.kinds import DELAYING_KINDS  # noqa: F401
 from snnc.compiler.ir.verify import (  # noqa: F401
-    DELAYING_KINDS,
     SUPPORTED_KINDS,
     check_supported,
     timegain_depth,

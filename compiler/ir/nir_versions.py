@@ -24,11 +24,11 @@ import numpy as np
 import nir
 
 from snnc.compiler.ir.graph_utils import make_graph, node_kind, successors
+from snnc.compiler.ir.kinds import NIR_SPIKING_KINDS
 from snnc.compiler.ir.shapes import infer_shapes
 from snnc.errors import VerifyError
 
 SUBTRACT_RESET_BEFORE = (1, 0, 6)  # first NIR release with v_reset (reset to v_reset)
-SPIKING = ("IF", "LIF", "CubaLIF")
 _NEURON_PARAM = {"LIF": "tau", "LI": "tau", "IF": "r", "CubaLIF": "tau_mem", "CubaLI": "tau_mem", "I": "r"}
 
 
@@ -64,7 +64,7 @@ def version_semantics(path: str, g: nir.NIRGraph, version: str | None, if_nodes:
     extra: dict = {"nir_version": version} if version else {}
     if not if_nodes or not resets_by_subtraction(version):
         return extra, []
-    others = sorted(n for n, node in g.nodes.items() if node_kind(node) in SPIKING and node_kind(node) != "IF")
+    others = sorted(n for n, node in g.nodes.items() if node_kind(node) in NIR_SPIKING_KINDS and node_kind(node) != "IF")
     extra["reset"] = "subtract"
     if others:  # nir <= 1.0.4's LIF/CubaLIF docstrings (nir/ir/neuron.py) reset by subtraction too
         return extra, [f"written by nir {version}: IF, LIF and CubaLIF reset by subtraction (v -= v_threshold; "

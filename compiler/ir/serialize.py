@@ -28,6 +28,7 @@ import nir
 from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import copy_graph, make_graph, node_kind
 from snnc.compiler.ir.h5codec import read_value, write_value
+from snnc.compiler.ir.kinds import NIR_SPIKING_KINDS
 from snnc.compiler.ir.nir_versions import legacy_if_nodes, parse_version, strip_batch_dims, version_semantics
 from snnc.compiler.ir.shapes import infer_shapes
 from snnc.errors import SnncError, VerifyError
@@ -236,7 +237,7 @@ def export_standard(g: nir.NIRGraph) -> tuple[nir.NIRGraph, list[str]]:
     }
     reset = ((g.metadata or {}).get("snnc") or {}).get("reset", "zero")
     if reset != "zero":
-        spiking = sorted(n for n, node in out.nodes.items() if node_kind(node) in ("IF", "LIF", "CubaLIF"))
+        spiking = sorted(n for n, node in out.nodes.items() if node_kind(node) in NIR_SPIKING_KINDS)
         if spiking:
             notes.append(f"{spiking[0]}: resets by subtraction (metadata['snnc']['reset'] = {reset!r}); NIR 1.0.8 "
                          "neurons reset to v_reset, so a stock reader would run it differently")

@@ -11,6 +11,7 @@ import numpy as np
 import nir
 
 from snnc.compiler.ir import nodes as ext
+from snnc.compiler.ir.kinds import DELAYING_KINDS  # noqa: F401 (re-exported)
 from snnc.compiler.ir.graph_utils import back_edges, input_names, node_kind, output_names, predecessors, successors
 from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
 from snnc.errors import UnsupportedNodeError, VerifyError
@@ -20,9 +21,6 @@ SUPPORTED_KINDS: tuple[str, ...] = (
     "Input", "Output", "Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
     "LIF", "IF", "CubaLIF", "LI", "BatchNorm", "ASA", "MultiDimAttention", "TimeGain", "MaxPool2d", "LoihiLIF",
 )
-
-#: nodes that add one step of synaptic delay under lava timing (docs/design.md §3.4).
-DELAYING_KINDS: tuple[str, ...] = ("Affine", "Linear", "Conv2d", "SumPool2d", "AvgPool2d")
 
 #: neuron kinds and their per-neuron parameter fields.
 NEURON_FIELDS: dict[str, tuple[str, ...]] = {

@@ -15,8 +15,6 @@ not a single synapse (optionally through one TimeGain) are left alone and noted 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import nir
 
@@ -43,7 +41,6 @@ def per_channel_r(r: np.ndarray) -> np.ndarray | None:
 @register_pass
 def fold_lif_r(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
     """Set every foldable LIF's r to 1, scaling its synapse by r (module docstring)."""
-    start = time.perf_counter()
     g = copy_graph(graph)
     rec = PassRecord("fold_lif_r")
     dt = float(((g.metadata or {}).get("snnc") or {}).get("dt", 1e-3))
@@ -79,5 +76,4 @@ def fold_lif_r(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
         rec.changed += [syn, name]
         rec.deltas[name] = {"synapse": syn, "r_min": float(r.min()), "r_max": float(r.max())}
     rec.summary = (f"r folded into {len(rec.deltas)} synapse(s)" if rec.deltas else "every LIF already has r = 1")
-    rec.seconds = time.perf_counter() - start
     return g, rec

@@ -13,8 +13,6 @@ a channel, or whose input is not a synapse feeding only them, are left alone and
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import nir
 
@@ -36,7 +34,6 @@ def static_channel_gain(gain: np.ndarray, shape: tuple[int, ...]) -> np.ndarray 
 @register_pass
 def fold_static_gains(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
     """Fold every time-constant, per-channel TimeGain into the synapse before it (module docstring)."""
-    start = time.perf_counter()
     typed = infer_shapes(graph)
     g = copy_graph(graph)
     rec = PassRecord("fold_static_gains")
@@ -68,5 +65,4 @@ def fold_static_gains(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
         rec.deltas[syn] = {"gain": name, "r_min": float(r.min()), "r_max": float(r.max())}
     rec.summary = (f"folded {len(rec.removed)} static gain(s) into {', '.join(rec.changed)}" if rec.removed
                    else "no time-constant TimeGain")
-    rec.seconds = time.perf_counter() - start
     return g, rec

@@ -29,7 +29,6 @@ original graph (earlier attention layers exact).
 
 from __future__ import annotations
 
-import time
 from typing import Callable, Iterable
 
 import numpy as np
@@ -91,7 +90,6 @@ def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None
     ``rectify``: keep the ReLU of MA-SNN's attention as ``TimeGain.rectify`` (y = g·max(x, 0), g the mean
     gate a_t a_c a_s); False (targets without input rectification: Lava, fixed point) drops it and uses the
     mean of the whole factor a_t a_c a_s [x > 0] as a plain gain."""
-    start = time.perf_counter()
     reduce_gain(np.ones((1, 1, 1, 1)), granularity)  # validates the name
     if upstream not in ("fused", "exact"):
         raise PassError(f"fuse_asa_gains: upstream must be 'fused' or 'exact', got {upstream!r}")
@@ -124,5 +122,4 @@ def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None
     rec.details = {"granularity": granularity, "calibration_samples": int(len(calibration)), "upstream": upstream}
     rec.summary = (f"{len(rec.changed)} attention node(s) -> TimeGain ({granularity}, calibrated on "
                    f"{len(calibration)} samples, upstream {upstream})")
-    rec.seconds = time.perf_counter() - start
     return g, rec

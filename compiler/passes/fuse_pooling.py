@@ -19,28 +19,21 @@ pre-pool signal is still needed); a padded pool or 'same'/'valid' string padding
 noted in the record.
 
 ``lower_pooling`` (for backends without pooling): AvgPool2d / SumPool2d (K, S, p) on C channels
-becomes the depthwise Conv2d with weight κ·1 of shape (C, 1, K_h, K_w), groups C, stride S,
-padding p, zero bias (zero padding counted in the average, PyTorch's ``count_include_pad=True``).
+becomes the depthwise Conv2d of :func:`snnc.compiler.ir.pooling.pool_as_depthwise` (weight κ·1 of shape
+(C, 1, K_h, K_w), groups C, stride S, padding p, zero bias).
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import nir
 
 from snnc.compiler.ir.graph_utils import copy_graph, node_kind
+from snnc.compiler.ir.kinds import POOL_KINDS
+from snnc.compiler.ir.pooling import pool_as_depthwise, pool_factor
 from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
 from snnc.compiler.passes.base import PassRecord, register_pass
 from snnc.compiler.passes.surgery import bypass, only_pred, only_succ
-
-POOLS = ("AvgPool2d", "SumPool2d")
-
-
-def pool_factor(kind: str, kernel: tuple[int, int]) -> float:
-    """κ: 1/(K_h K_w) for an average pool, 1 for a sum pool."""
-    return 1.0 / (kernel[0] * kernel[1]) if kind == "AvgPool2d" else 1.0
 
 
 def fuse_conv_pool_params(w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int], dilation: tuple[int, int],
@@ -83,10 +76,9 @@ def _fusable(g: nir.NIRGraph, pool: str) -> tuple[str | None, str]:
 @register_pass
 def fuse_pooling(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
     """Merge every Conv2d → AvgPool2d/SumPool2d pair into one strided Conv2d (module docstring)."""
-    start = time.perf_counter()
     g = copy_graph(graph)
     rec = PassRecord("fuse_pooling")
-    for pool in sorted(n for n, node in g.nodes.items() if node_kind(node) in POOLS):
+    for pool in sorted(n for n, node in g.nodes.items() if node_kind(node) in POOL_KINDS):
         conv, reason = _fusable(g, pool)
         if conv is None:
             rec.details.setdefault("not_fused", {})[pool] = reason
@@ -108,23 +100,16 @@ def fuse_pooling(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
                             "storage_rounding": float(np.max(np.abs(w.astype(dtype).astype(np.float64) - w)))}
     rec.summary = (f"fused {len(rec.removed)} pool(s) into {', '.join(rec.changed)}" if rec.removed
                    else "no conv → pool pair")
-    rec.seconds = time.perf_counter() - start
     return g, rec
-
-
-def pool_as_depthwise(kind: str, channels: int, kernel: tuple[int, int]) -> np.ndarray:
-    """The (C, 1, K_h, K_w) depthwise weight equal to the pool: κ everywhere."""
-    return np.full((channels, 1, *kernel), pool_factor(kind, kernel))
 
 
 @register_pass
 def lower_pooling(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
     """Replace every AvgPool2d/SumPool2d by the equal depthwise Conv2d (module docstring)."""
-    start = time.perf_counter()
     g = copy_graph(graph)
     typed = infer_shapes(g)
     rec = PassRecord("lower_pooling")
-    for pool in sorted(n for n, node in g.nodes.items() if node_kind(node) in POOLS):
+    for pool in sorted(n for n, node in g.nodes.items() if node_kind(node) in POOL_KINDS):
         p = g.nodes[pool]
         c, h, w = shape_of(typed, pool, "input")
         kernel = pair(p.kernel_size)
@@ -136,5 +121,4 @@ def lower_pooling(graph: nir.NIRGraph) -> tuple[nir.NIRGraph, PassRecord]:
         if max(pair(p.padding)) > 0 and node_kind(p) == "AvgPool2d":
             rec.warnings.append(f"{pool}: padded AvgPool2d lowered with zero padding counted in the average")
     rec.summary = (f"lowered {len(rec.changed)} pool(s) to depthwise Conv2d" if rec.changed else "no pooling")
-    rec.seconds = time.perf_counter() - start
     return g, rec

@@ -31,13 +31,12 @@ of the maximum.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import nir
 
 from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import copy_graph, node_kind, predecessors, successors
+from snnc.compiler.ir.kinds import SYNAPSE_KINDS as SYNAPSES
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 from snnc.compiler.passes.base import PassError, PassRecord, register_pass
 from snnc.compiler.fixed_point import (
@@ -54,29 +53,22 @@ from snnc.compiler.fixed_point import (
     weights_to_int,
 )
 from snnc.compiler.passes.probe import probe_batches
-from snnc.compiler.timestep import step_fraction
+from snnc.compiler.neuron_params import neuron_params
 
 STATE_MAX = UV_MAX - 1  # u, v are 24-bit signed
 HEADROOM_MARGIN = 2.0
-SYNAPSES = ("Conv2d", "Affine", "Linear")
 
 
 def _lif_params(name: str, node: nir.NIRNode, dt: float) -> tuple[float, float, np.ndarray]:
-    """(β, g, θ per neuron) of a float LIF node (metadata first, else from tau and r)."""
+    """(β, g, θ per neuron) of a float LIF node (:func:`snnc.compiler.neuron_params.neuron_params`)."""
     if node_kind(node) != "LIF":
         raise PassError(f"quantize: node {name!r} ({node_kind(node)}) cannot be quantized; only LIF is supported")
     if np.any(np.asarray(node.v_reset) != 0) or np.any(np.asarray(node.v_leak) != 0):
         raise PassError(f"quantize: LIF {name!r} needs v_reset = 0 and v_leak = 0 (Loihi resets to 0, no leak input)")
-    meta = (node.metadata or {}).get("snnc") or {}
-    if "beta" in meta:
-        beta, gain = float(meta["beta"]), float(meta["gain"])
-    else:
-        tau, r = np.asarray(node.tau, np.float64), np.asarray(node.r, np.float64)
-        if np.ptp(tau) or np.ptp(r):
-            raise PassError(f"quantize: LIF {name!r} has per-neuron time constants; Loihi's du/dv are per population")
-        a = float(step_fraction(dt, tau.flat[0]))
-        beta, gain = 1.0 - a, a * float(r.flat[0])
-    return beta, gain, np.asarray(node.v_threshold, np.float64)
+    p = neuron_params(node, dt, name)
+    if np.ptp(p.beta) or np.ptp(p.gain):
+        raise PassError(f"quantize: LIF {name!r} has per-neuron time constants; Loihi's du/dv are per population")
+    return float(p.beta.flat[0]), float(p.gain.flat[0]), np.asarray(node.v_threshold, np.float64)
 
 
 def _inputs(g: nir.NIRGraph, neuron: str) -> tuple[list[str], str | None]:
@@ -128,7 +120,6 @@ def _mean_gain(tg_node, shape) -> np.ndarray:
 def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip_weights: bool = False,
              weight_scale: float | None = None) -> tuple[nir.NIRGraph, PassRecord]:
     """Float LIF/synapse/TimeGain graph -> LoihiLIF, integer weights, fixed gains (module docstring)."""
-    start = time.perf_counter()
     typed = infer_shapes(graph)
     for name, node in typed.nodes.items():
         kind = node_kind(node)
@@ -240,5 +231,4 @@ def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip
     rec.summary = (f"{len(rec.deltas)} population(s) -> LoihiLIF; 8-bit even weights; {clipped} weight(s) clipped; "
                    + (f"min 24-bit headroom {headroom:.1f} bits on calibration data" if headroom is not None
                       else "headroom not measured (no calibration data)"))
-    rec.seconds = time.perf_counter() - start
     return g, rec

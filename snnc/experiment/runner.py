@@ -171,7 +171,8 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
     from snnc.compiler import fidelity
     from snnc.compiler.analysis.attention_cost import cost
     from snnc.compiler.ir.shapes import infer_shapes, shape_of
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.compiler.window_attention import is_attention, rectifies
     from snnc.frontends.torch_model import model_to_graph
 
@@ -192,9 +193,10 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
     table_s1 = [cost(source.nodes[n], shape_of(source, n, "output")) for n in attention]
     if progress:
         progress(variant.name, "compile")
-    exact, _ = run_pipeline(source, select_passes("cpu", asa_mode="exact"), {})
-    fused, _ = run_pipeline(source, select_passes("cpu"), {"calibration": data.calibration,
-                                                          "granularity": settings.granularity})
+    exact, _ = run_pipeline(source, select_passes("cpu", asa_mode="exact"))
+    names, context = select_passes("cpu"), PipelineContext(calibration=data.calibration)
+    gains = {"granularity": settings.granularity}
+    fused, _ = run_pipeline(source, names, pipeline_options("cpu", names, fuse_asa_gains=gains), context=context)
     x, y = data.test
     if progress:
         progress(variant.name, "simulate")
@@ -208,9 +210,8 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
                       "mac2_table_s1": int(sum(c["mac2"] for c in table_s1))},
         "exact": _simulate(exact, x, y), "fused": _simulate(fused, x, y),
     }
-    if any(rectifies(source.nodes[n]) for n in attention):  # the form a LIF without input rectification runs
-        plain, _ = run_pipeline(source, select_passes("cpu"), {"calibration": data.calibration,
-                                                              "granularity": settings.granularity, "rectify": False})
+    if any(rectifies(source.nodes[n]) for n in attention):  # the gains the lava target fuses (no ReLU), run on cpu
+        plain, _ = run_pipeline(source, names, pipeline_options("lava", names, fuse_asa_gains=gains), context=context)
         result["fused_without_relu"] = _simulate(plain, x, y)["accuracy"]
     else:
         result["fused_without_relu"] = result["fused"]["accuracy"]

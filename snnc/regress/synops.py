@@ -20,11 +20,12 @@ import numpy as np
 import nir
 
 from snnc.backends.result import SimResult
+from snnc.compiler.fixed_point import time_gain_apply, time_gain_float
 from snnc.compiler.ir.graph_utils import node_kind, predecessors, topological_order
+from snnc.compiler.ir.kinds import DELAYING_KINDS, NEURON_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
-from snnc.compiler.ir.verify import DELAYING_KINDS, timegain_depth
+from snnc.compiler.ir.verify import timegain_depth
 
-SYNAPSES = ("Conv2d", "Affine", "Linear")
 
 
 def _ones_synapse(node, z):
@@ -73,7 +74,7 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
                 shifted[:, 1:] = z[:, :-1]
                 z = shifted
             frames = z.reshape(n * T, *z.shape[2:])
-            if kind in SYNAPSES:
+            if kind in SYNAPSE_KINDS:
                 ops = _ones_synapse(node, frames).reshape(n, T, -1).sum(dim=(0, 2))
                 out[name] = ops.numpy() * avgpool_scale(g, name, pred)
             if kind == "TimeGain":
@@ -81,10 +82,10 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
                 steps = np.maximum(0, np.arange(T) - d)
                 if fixed and np.asarray(node.gain_mant).size:
                     m = torch.as_tensor(np.asarray(node.gain_mant, np.float64)[steps])
-                    values[name] = torch.floor(z * m / float(2 ** int(node.gain_shift)))
+                    values[name] = time_gain_apply(z, m, node.gain_shift)
                 else:
-                    values[name] = z * torch.as_tensor(np.asarray(node.gain, np.float64)[steps])
-            elif kind == "ASA" or kind in ("LI", "CubaLIF", "LIF", "IF", "LoihiLIF"):
+                    values[name] = time_gain_float(z, torch.as_tensor(np.asarray(node.gain, np.float64)[steps]))
+            elif kind == "ASA" or kind in NEURON_KINDS:
                 continue  # stateful or whole-window: its output is not replayed
             elif kind == "Output":
                 continue

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from snnc.compiler import fidelity
-from snnc.compiler.pipeline import run_pipeline, select_passes
+from snnc.compiler.passes import PipelineContext
+from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
 from snnc.data import load_dataset
 from snnc.frontends import model_to_graph
 from snnc.models import build_model
@@ -21,8 +22,9 @@ def graphs():
     model = build_model({**demo_config("asa"), "widths": [2, 3, 3], "fc_hidden": 6, "T": 3}).eval()
     source = model_to_graph(model)
     calib, _ = load_dataset("synthetic", "train", 4, 3, 0)
-    compiled, _ = run_pipeline(source, select_passes("lava", asa_mode="fused", fixed_point=True),
-                               {"calibration": calib})
+    names = select_passes("lava", asa_mode="fused", fixed_point=True)
+    compiled, _ = run_pipeline(source, names, pipeline_options("lava", names),
+                               context=PipelineContext(calibration=calib))
     return source, compiled
 
 

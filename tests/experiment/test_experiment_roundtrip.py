@@ -28,6 +28,7 @@ def data():
 def test_variant_round_trips(variant, data, tmp_path):
     from snnc.backends.cpu import run
     from snnc.compiler.ir.graph_utils import node_kind
+    from snnc.compiler.passes import PipelineContext
     from snnc.compiler.pipeline import run_pipeline, select_passes
     from snnc.compiler.window_attention import is_attention
     from snnc.frontends import load_graph
@@ -42,7 +43,7 @@ def test_variant_round_trips(variant, data, tmp_path):
     n_attention = sum(is_attention(n) for n in source.nodes.values())
     assert n_attention == (0 if variant.name == "vanilla" else 3)
 
-    exact, _ = run_pipeline(source, select_passes("cpu", asa_mode="exact"), {})
+    exact, _ = run_pipeline(source, select_passes("cpu", asa_mode="exact"))
     with torch.no_grad():
         rec = model.forward_record(torch.from_numpy(x))
     res = run(exact, x)
@@ -50,7 +51,7 @@ def test_variant_round_trips(variant, data, tmp_path):
         assert np.array_equal(spikes, rec[name.removesuffix("_lif")].numpy()), name
     assert result["exact"]["accuracy"] == evaluate(model, x, y)[0]
 
-    fused, _ = run_pipeline(source, select_passes("cpu"), {"calibration": data.calibration})
+    fused, _ = run_pipeline(source, select_passes("cpu"), context=PipelineContext(calibration=data.calibration))
     kinds = [node_kind(n) for n in fused.nodes.values()]
     assert not any(is_attention(n) for n in fused.nodes.values())
     assert kinds.count("TimeGain") == n_attention

@@ -202,11 +202,14 @@ def test_fixed_point_event_conv_wraps_like_dense():
 
 
 def test_fixed_point_pipeline_event_equals_dense(tiny_model):
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import model_to_graph
 
     model, x = tiny_model("lif-snn-3", "asa")
-    g, _ = run_pipeline(model_to_graph(model), select_passes("lava", fixed_point=True), {"calibration": x.numpy()})
+    names = select_passes("lava", fixed_point=True)
+    g, _ = run_pipeline(model_to_graph(model), names, pipeline_options("lava", names),
+                        context=PipelineContext(calibration=x.numpy()))
     dense = run(g, x.numpy(), timing="lava")
     event = run(g, x.numpy(), timing="lava", conv="event")
     assert dense.numerics == "fixed" and sum(s.sum() for s in dense.spikes.values()) > 0

@@ -80,12 +80,14 @@ def test_loihi_lif_equals_lava_transcription(n_in, n_out, T, du, dv, vth, big, g
 
 def test_quantized_pipeline_graph_runs(tiny_model):
     """The lava pipeline's output (fused ASA gains, fixed point) runs in fixed point, deterministically."""
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import model_to_graph
 
     model, x = tiny_model("lif-snn-3", "asa")
-    g, _ = run_pipeline(model_to_graph(model), select_passes("lava", fixed_point=True),
-                        {"calibration": x.numpy()})
+    names = select_passes("lava", fixed_point=True)
+    g, _ = run_pipeline(model_to_graph(model), names, pipeline_options("lava", names),
+                        context=PipelineContext(calibration=x.numpy()))
     a = run(g, x.numpy(), timing="lava")
     b = run(g, x.numpy(), timing="lava")
     assert a.numerics == "fixed"

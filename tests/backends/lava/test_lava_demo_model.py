@@ -35,12 +35,14 @@ def demo_source():
 def test_demo_asa_model_on_lava_equals_cpu(demo_source, fixed):
     from snnc.backends import lava
     from snnc.backends.cpu import run as cpu_run
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
 
     source, calib, x = demo_source
     names = select_passes("lava", fixed_point=fixed)
     assert "fuse_asa_gains" in names and ("quantize" in names) == fixed
-    graph, _ = run_pipeline(source, names, {"calibration": calib, "granularity": "tc"})
+    graph, _ = run_pipeline(source, names, pipeline_options("lava", names, fuse_asa_gains={"granularity": "tc"}),
+                            context=PipelineContext(calibration=calib))
     assert any(type(n).__name__ == "TimeGain" for n in graph.nodes.values())
     got = lava.run(graph, x, timing="lava", record_voltage=fixed)
     ref = cpu_run(graph, x, timing="lava", record_voltage=fixed)

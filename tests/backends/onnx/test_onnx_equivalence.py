@@ -143,7 +143,8 @@ def test_other_architectures_match_cpu(model, attention, pipeline):
     import torch
 
     from snnc.backends.cpu.activity import scale_to_rate
-    from snnc.compiler.pipeline import run_pipeline, select_passes
+    from snnc.compiler.passes import PipelineContext
+    from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import model_to_graph
     from snnc.models import build_model
 
@@ -155,7 +156,8 @@ def test_other_architectures_match_cpu(model, attention, pipeline):
     scale_to_rate(net, torch.as_tensor(x))
     fixed = pipeline == "lava"
     passes = select_passes(pipeline, fixed_point=fixed)
-    graph, _ = run_pipeline(model_to_graph(net), passes, {"calibration": x, "granularity": "tc"})
+    options = pipeline_options(pipeline, passes, fuse_asa_gains={"granularity": "tc"})
+    graph, _ = run_pipeline(model_to_graph(net), passes, options, context=PipelineContext(calibration=x))
     assert (graph.metadata["snnc"].get("numerics") == "fixed") == fixed
     for timing in ("snnc", "lava"):
         ref = cpu.run(graph, x, timing=timing, record_voltage=fixed)

@@ -12,6 +12,7 @@ import torch
 
 from snnc.backends.cpu import run
 from snnc.compiler.ir.graph_utils import node_kind
+from snnc.compiler.passes import PipelineContext
 from snnc.compiler.pipeline import run_pipeline, select_passes
 from snnc.frontends import model_to_graph
 from snnc.models import build_model, demo_config
@@ -30,13 +31,14 @@ def graph_and_sample(request):
 
 
 def _fused(graph, x, rectify: bool):
-    g, _ = run_pipeline(graph, select_passes("cpu"), {"calibration": x, "granularity": "tchw", "rectify": rectify})
+    options = {"fuse_asa_gains": {"granularity": "tchw", "rectify": rectify}}
+    g, _ = run_pipeline(graph, select_passes("cpu"), options, context=PipelineContext(calibration=x))
     return g
 
 
 def test_one_sample_calibration_reproduces_exact_spikes(graph_and_sample):
     graph, x = graph_and_sample
-    exact, _ = run_pipeline(graph, select_passes("cpu", asa_mode="exact"), {})
+    exact, _ = run_pipeline(graph, select_passes("cpu", asa_mode="exact"))
     want = run(exact, x).spikes
     fused = _fused(graph, x, True)
     gains = [n for n in fused.nodes.values() if node_kind(n) == "TimeGain"]
@@ -74,6 +76,6 @@ def test_fixed_point_and_lava_refuse_the_rectified_gain(graph_and_sample):
     fused = _fused(graph, x, True)
     name = next(n for n, node in fused.nodes.items() if node_kind(node) == "TimeGain")
     with pytest.raises(SnncError, match=f"TimeGain {name!r} rectifies"):
-        run_pipeline(fused, ["quantize"], {"calibration": x})
+        run_pipeline(fused, ["quantize"], context=PipelineContext(calibration=x))
     with pytest.raises(SnncError, match="rectifies its input"):
         lower(fused)

@@ -59,12 +59,13 @@ def test_asa_network_with_channel_gains_runs_in_norse(tmp_path):
     from passes_helpers import tiny_frames, tiny_graph
 
     from snnc.backends.cpu import run
+    from snnc.compiler.passes import PipelineContext
     from snnc.compiler.pipeline import run_pipeline, select_passes
 
     names = select_passes("nir")
     assert names == ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "fold_lif_r"]
-    g, _ = run_pipeline(tiny_graph("asa", seed=4, T=T), names,
-                        {"calibration": tiny_frames(4, seed=4, T=T), "granularity": "c"})
+    g, _ = run_pipeline(tiny_graph("asa", seed=4, T=T), names, {"fuse_asa_gains": {"granularity": "c"}},
+                        context=PipelineContext(calibration=tiny_frames(4, seed=4, T=T)))
     std, notes = export_standard(g)
     assert notes == []
     write_graph(tmp_path / "g.nir", std)

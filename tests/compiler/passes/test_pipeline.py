@@ -1,4 +1,5 @@
-"""run_pipeline: verify after every pass, failures name the pass and its predecessors; pass lists."""
+"""run_pipeline: verify after every pass, failures name the pass and its predecessors; pass lists; declared
+options (a misspelt one is an error naming the pass), shared context, timing, the rectify choice."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import pytest
 
 from passes_helpers import snapshot, tiny_graph
 from snnc.compiler.ir.graph_utils import copy_graph
-from snnc.compiler.passes import PASSES, PassError, PassRecord
-from snnc.compiler.pipeline import PIPELINES, PipelineError, parse_pass_list, run_pipeline, select_passes
+from snnc.compiler.passes import PASSES, PassError, PassRecord, PipelineContext, pass_options, register_pass
+from snnc.compiler.pipeline import (PIPELINES, PipelineError, parse_pass_list, pipeline_options, run_pipeline,
+                                    select_passes)
 from snnc.errors import SnncError
 
 
@@ -63,3 +65,60 @@ def test_pass_lists():
         parse_pass_list("fold_batchnorm,bogus")
     for names in PIPELINES.values():
         assert all(n in PASSES or n == "quantize" for n in names)
+
+
+def test_misspelt_or_unknown_option_names_the_pass():
+    g0 = tiny_graph("none")
+    with pytest.raises(PipelineError, match=r"pass 'fuse_asa_gains' has no option 'granularty'; its options: "
+                                            r"granularity, rectify, upstream"):
+        run_pipeline(g0, select_passes("cpu"), {"fuse_asa_gains": {"granularty": "tc"}})
+    with pytest.raises(PipelineError, match=r"pass 'fold_batchnorm' has no option 'calibration'; its options: none "
+                                            r"\('calibration' is shared context"):
+        run_pipeline(g0, ["fold_batchnorm"], {"fold_batchnorm": {"calibration": None}})
+    with pytest.raises(PipelineError, match=r"options for unknown pass 'calibration'"):
+        run_pipeline(g0, ["fold_batchnorm"], {"calibration": {}})
+    # checked even when the pass is not in this run (select_passes may drop it), before any pass runs
+    with pytest.raises(PipelineError, match=r"pass 'quantize' has no option 'clip'"):
+        run_pipeline(g0, ["fold_batchnorm"], {"quantize": {"clip": True}})
+    g, _ = run_pipeline(g0, ["fold_batchnorm"], {"quantize": {"clip_weights": True}})
+    assert g.metadata["snnc"]["passes"] == ["fold_batchnorm"]
+
+
+def test_declared_options_and_context():
+    assert set(pass_options(PASSES["fuse_asa_gains"])) == {"granularity", "upstream", "rectify"}
+    assert set(pass_options(PASSES["quantize"])) == {"clip_weights", "weight_scale"}
+    assert all(not pass_options(PASSES[n]) for n in ("fold_batchnorm", "fuse_pooling", "fold_static_gains"))
+    seen = {}
+
+    def spy(graph, *, calibration: object = None, scale: float = 1.0):
+        seen.update(calibration=calibration, scale=scale)
+        return copy_graph(graph), PassRecord("spy")
+
+    register_pass(spy)
+    try:
+        _, records = run_pipeline(tiny_graph("none"), ["spy"], {"spy": {"scale": 2.0}},
+                                  context=PipelineContext(calibration="frames"))
+    finally:
+        del PASSES["spy"]
+    assert seen == {"calibration": "frames", "scale": 2.0}
+    assert records[0].seconds > 0  # timed by the pipeline, not by the pass
+
+    def untyped(graph, *, scale=1.0):
+        return graph, PassRecord("untyped")
+
+    with pytest.raises(ValueError, match="option 'scale' needs a type annotation and a default"):
+        register_pass(untyped)
+    assert "untyped" not in PASSES
+
+
+def test_rectify_is_chosen_by_the_pipeline_options():
+    """Loihi's LIF has no input rectification: lava and fixed-point pipelines fuse attention without its ReLU."""
+    def rectify(target, fixed):
+        return pipeline_options(target, select_passes(target, fixed_point=fixed))["fuse_asa_gains"]["rectify"]
+
+    assert rectify("cpu", False) and rectify("onnx", False) and rectify("nir", False)
+    assert not rectify("lava", False) and not rectify("lava", True)
+    assert not rectify("cpu", True) and not rectify("onnx", True)
+    opts = pipeline_options("cpu", ["fuse_asa_gains"], fuse_asa_gains={"granularity": "t"},
+                            quantize={"clip_weights": True})
+    assert opts == {"fuse_asa_gains": {"rectify": True, "granularity": "t"}, "quantize": {"clip_weights": True}}
