@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	@# lava-nc 0.10.0 declares Python <3.11: install it alone, its dependency pins are in pyproject.toml.
 	@# Its one 3.11 incompatibility is handled in backends/lava/compat.py (no site-packages edits).
 	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python lava-nc==0.10.0

@@ -61,7 +61,8 @@ def _models(n: int):
 
 
 def norse_graph(vanilla_graph, tmp: Path):
-    """The standard-NIR vanilla graph Norse can run (toolchain notes §3): BN folded, AvgPool → SumPool
+    """The standard-NIR vanilla graph Norse 1.1.0 can run (its ``from_nir`` removes nodes it
+    has no module for, e.g. AvgPool2d, and ignores r; docs/interop.md): BN folded, AvgPool → SumPool
     with 1/k² folded into the conv before it, r folded into the weights."""
     import nir
 

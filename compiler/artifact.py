@@ -75,10 +75,26 @@ class CompileOptions:
                             "use --asa-mode fused")
 
     def pass_names(self) -> list[str]:
+        """The pass list; an error of the pipeline module names the flag that chose the value."""
         if self.passes:
-            return parse_pass_list(self.passes)
+            return _flagged(parse_pass_list, self.passes)
         fixed = self.fixed_point if self.fixed_point is not None else self.target == "lava"
-        return select_passes(self.target, asa_mode=self.asa_mode, fixed_point=fixed)
+        return _flagged(select_passes, self.target, asa_mode=self.asa_mode, fixed_point=fixed)
+
+
+#: the flag of ``snnc compile`` that sets each value the pipeline module names in its errors
+_FLAGS = {"passes": "--passes", "fixed_point": "--fixed-point", "target": "--target"}
+
+
+def _flagged(choose: Callable[..., list[str]], *args: Any, **kwargs: Any) -> list[str]:
+    """``choose(*args, **kwargs)``; its SnncError "value: problem" is re-raised as "--flag: problem"."""
+    try:
+        return choose(*args, **kwargs)
+    except SnncError as e:
+        value, _, problem = str(e).partition(":")
+        if type(e) is not SnncError or value not in _FLAGS:
+            raise
+        raise SnncError(f"{_FLAGS[value]}:{problem}") from None
 
 
 def sha256_file(path: str | Path) -> str:

@@ -34,8 +34,6 @@ its name it wraps, it does not saturate).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 DECAY_SHIFT = 12
@@ -94,15 +92,6 @@ def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, du: int, dv: int, v
     return u, v, s
 
 
-def lif_step_float(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, du: float, dv: float, vth: float,
-                   bias) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lava's ``PyLifModelFloat`` (float64): u = u(1 − du) + a; v = v(1 − dv) + u + bias; s = v > vth."""
-    u = np.asarray(u, np.float64) * (1 - du) + np.asarray(a_in, np.float64)
-    v = np.asarray(v, np.float64) * (1 - dv) + u + np.asarray(bias, np.float64)
-    s = v > vth
-    return u, np.where(s, 0.0, v), s
-
-
 # --- synapses ---------------------------------------------------------------------------------
 
 def dense_effective_weights(w_int: np.ndarray, sign_mode: str | None = None, num_weight_bits: int = 8) -> np.ndarray:
@@ -120,18 +109,6 @@ def dense_effective_weights(w_int: np.ndarray, sign_mode: str | None = None, num
     shift = 8 - int(num_weight_bits) + int(mixed)
     w = (w >> shift) << shift
     return -w if sign_mode == "inhibitory" else w
-
-
-def dense_accumulate(w_eff: np.ndarray, s: np.ndarray, weight_exp: int = 0, graded: bool = False) -> np.ndarray:
-    """a = W·[s ≠ 0] (or W·s if ``graded``), shifted by ``weight_exp``; int32 as Lava sends it.
-
-    ``s`` may carry leading batch axes: [..., n_in] -> [..., n_out].
-    """
-    x = np.asarray(s)
-    x = x.astype(np.int64) if graded else (x != 0).astype(np.int64)
-    a = x @ np.asarray(w_eff, np.int64).T
-    a = a << weight_exp if weight_exp > 0 else a >> -weight_exp
-    return wrap_int32(a)
 
 
 def conv_output_clamp(x: np.ndarray) -> np.ndarray:
@@ -165,11 +142,6 @@ def time_gain_float(x, gain_t, inplace: bool = False):
     return np.multiply(x, gain_t, out=x) if isinstance(x, np.ndarray) else x.mul_(gain_t)
 
 
-def source_step(t: int, depth: int, timing: str) -> int:
-    """s(t): the input step a current at step t came from (design.md §3.4)."""
-    return t if timing == "snnc" else max(0, t - int(depth))
-
-
 # --- encoders (float -> Lava integers) ---------------------------------------------------------
 
 def weights_to_int(w: np.ndarray, scale: float, clip: bool = False) -> tuple[np.ndarray, int]:
@@ -181,22 +153,13 @@ def weights_to_int(w: np.ndarray, scale: float, clip: bool = False) -> tuple[np.
     return q.astype(np.int64), n
 
 
-def encode_weights(w: np.ndarray, scale: float | None = None, *, clip: bool = False,
-                   percentile: float | None = None) -> tuple[np.ndarray, float]:
-    """(w_int, scale): 8-bit signed even mantissas with w_int ≈ w·scale.
-
-    Without ``scale`` the largest one with no clipping is chosen (|w|max·s = 254), or, with
-    ``percentile``, the one that maps that percentile of |w| to 254 (then ``clip`` must be set).
-    Raises ``ValueError`` when weights overflow and ``clip`` is false.
-    """
+def max_weight_scale(w: np.ndarray, percentile: float | None = None) -> float:
+    """The largest scale s with no weight clipping: s = 254 / |w|max, or 254 / (that percentile of |w|)
+    when ``percentile`` is given (weights above it then clip); |w|max is floored at 1e-12 (all-zero
+    weights: any scale is exact). The weight limit of the ``quantize`` pass."""
     a = np.abs(np.asarray(w, np.float64))
-    if scale is None:
-        ref = float(np.percentile(a, percentile)) if percentile is not None else float(a.max(initial=0.0))
-        scale = W_MAX / ref if ref > 1e-12 else 1.0  # all-(near-)zero weights: any scale is exact
-    w_int, n = weights_to_int(w, scale, clip)
-    if n and not clip:
-        raise ValueError(f"{n} weight(s) overflow 8 bits at scale {scale:g}")
-    return w_int, float(scale)
+    ref = float(np.percentile(a, percentile)) if percentile is not None else float(a.max(initial=0.0))
+    return W_MAX / max(ref, 1e-12)
 
 
 def decay_to_int(beta: float) -> int:
@@ -228,34 +191,3 @@ def encode_gain(gain: np.ndarray) -> tuple[np.ndarray, int]:
     while shift > 0 and np.max(np.abs(np.round(g * 2.0 ** shift))) > GAIN_MANT_MAX:
         shift -= 1
     return np.round(g * 2.0 ** shift).astype(np.int64), shift
-
-
-# --- NIR LIF -> Lava (the NIR paper's mapping, neuromorphs/NIR paper/nir_to_lava.py) -------------
-
-@dataclass(frozen=True)
-class LavaLIFParams:
-    """Lava ``LIF`` parameters of one NIR LIF(tau, r, v_threshold) at step dt, and the input weight.
-
-    Float (``PyLifModelFloat``): du = 1 (no current memory), dv = dt/τ, vth = v_th, input weight
-    dt/τ (the paper's correction Dense; r is not applied by the paper script). Fixed (the paper's
-    constants): du = int(1·4095), dv = int(dt/τ·4095), vth = int(v_th·131071) >> 9,
-    weight = int32(dt/τ·256) (truncation, as ``astype(np.int32)``).
-    """
-
-    du: float
-    dv: float
-    vth: float
-    weight: float
-    du_int: int
-    dv_int: int
-    vth_int: int
-    weight_int: int
-
-
-def nir_lif_to_lava(tau: float, r: float, v_threshold: float, dt: float) -> LavaLIFParams:
-    """The NIR paper's NIR LIF → Lava mapping (float and fixed); see :class:`LavaLIFParams`."""
-    a = float(dt) / float(tau)
-    return LavaLIFParams(du=1.0, dv=a, vth=float(v_threshold), weight=a,
-                         du_int=int(1.0 * 4095), dv_int=int(a * 4095),
-                         vth_int=int(int(float(v_threshold) * 131071) >> 9),
-                         weight_int=int(np.int32(np.float64(a) * 256)))

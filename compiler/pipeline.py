@@ -38,10 +38,10 @@ class PipelineError(SnncError):
 def select_passes(target: str, *, asa_mode: str = "fused", fixed_point: bool = False) -> list[str]:
     """The passes of ``PIPELINES[target]`` that the options keep, in order."""
     if target not in PIPELINES:
-        raise SnncError(f"--target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+        raise SnncError(f"target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     names = list(PIPELINES[target])
     if fixed_point and "quantize" not in names:
-        raise SnncError(f"--fixed-point: target {target!r} has no fixed-point form (standard NIR has no Loihi neuron)")
+        raise SnncError(f"fixed_point: target {target!r} has no fixed-point form (standard NIR has no Loihi neuron)")
     if asa_mode == "exact":
         names.remove("fuse_asa_gains")
         names.remove("fold_static_gains")
@@ -55,9 +55,9 @@ def parse_pass_list(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     for n in names:
         if n not in PASSES:
-            raise SnncError(f"--passes: unknown pass {n!r}; known passes: {', '.join(sorted(PASSES))}")
+            raise SnncError(f"passes: unknown pass {n!r}; known passes: {', '.join(sorted(PASSES))}")
     if not names:
-        raise SnncError("--passes: empty pass list")
+        raise SnncError("passes: empty pass list")
     return names
 
 

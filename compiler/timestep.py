@@ -63,7 +63,7 @@ def require_dt(graph: nir.NIRGraph, dt: float | None, where: str = "graph", how:
     :data:`DEFAULT_DT` (it changes nothing)."""
     if dt is not None:
         if not dt > 0:
-            raise SnncError(f"--dt: must be > 0 seconds, got {dt}")
+            raise SnncError(f"dt: must be > 0 seconds, got {dt}")
         return float(dt)
     own = graph_dt(graph)
     if own is not None:

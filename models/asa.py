@@ -13,7 +13,7 @@ For one sample with currents x of shape (T, C, H, W) (conv + BN + pool output of
    A2 = sigmoid(conv2([mean_tc((1-I) x) / (1-lam), max_tc((1-I) x)]))          each (H, W)
 6. y = x * (I A1 + (1 - I) A2)
 
-Differences from the released code (docs: /work/shared/notes/asa-snn.md §2.3): the masks are the
+Differences from the released code (docs/notes/models.md, "Deviations from the released code"): the masks are the
 top-k of each sample's own scores (the released code takes the union over the batch), batch size 1
 works, and the tie-break is deterministic. As released, alpha, gamma and the fc weights reach the
 output only through top-k indices, so they get no gradient; only conv1 and conv2 learn.

@@ -16,7 +16,8 @@ each (N, T, C). **Squeeze** (supplement §S3) makes the descriptor M':
                                  the mean and the variance (divisor T − 1) of M' along T, λ = 1e-4)
 
 M only ranks (t, c) entries for the top-k masks, so a monotone σ after it would change nothing; as
-released, no σ is applied. None of these parameters receives a gradient (asa-snn.md §2.3(c)).
+released, no σ is applied. None of these parameters receives a gradient (they reach the output only
+through top-k indices, as released; docs/notes/models.md).
 The eca and simam forms along T are snnc's reading of Table S8 (the supplement gives no code).
 """
 

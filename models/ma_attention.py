@@ -1,6 +1,6 @@
 r"""The multi-dimensional attention of MA-SNN (Yao et al., TPAMI 2023): TA, CA, SA and TCSA.
 
-As released in ``BICLab/Attention-SNN`` (``MA_SNN/module/Attention.py``; asa-snn.md §8), over a whole
+As released in ``BICLab/Attention-SNN`` (``MA_SNN/module/Attention.py``; docs/notes/experiment.md), over a whole
 window x of shape (N, T, C, H, W), after conv → BN → pool and before the LIF loop, applied in the
 order t, c, s, each to the output of the previous one, then a ReLU:
 

@@ -16,6 +16,8 @@ import math
 
 import click
 
+from snnc.errors import SnncError
+
 #: the largest number of samples any command draws (the synthetic labels of N samples take 8 N bytes)
 MAX_SAMPLES = 10**9
 #: the largest number of timesteps per sample (memory is also checked against the machine up front)
@@ -113,3 +115,9 @@ NON_NEGATIVE = Real(0.0)
 POSITIVE = Real(0.0, lo_open=True)
 #: a scale of the released widths: finite, > 0 and at most 64 (64 x the released network)
 WIDTH_SCALE = Real(0.0, 64.0, lo_open=True)
+
+
+def check_backend_timing(backend: str | None, timing: str | None) -> None:
+    """``--timing`` with ``--backend lava``: the Lava backend runs with Lava's timing only (design.md §3.4)."""
+    if backend == "lava" and timing not in (None, "lava"):
+        raise SnncError(f"--timing: the Lava backend runs with Lava's timing only ('lava'), got {timing!r}")

@@ -1,4 +1,4 @@
-"""Measured activity and synaptic operations, per layer and per sample (energy notes §3.1).
+"""Measured activity and synaptic operations, per layer and per sample (docs/results.md §3).
 
 For every synapse node (Conv2d, Affine, Linear) the simulator's observer hands over the frames
 that actually reach it (after pooling, flattening, residual sums; delayed under lava timing):
@@ -71,13 +71,23 @@ class SynapseCount:
     def fl_valid(self) -> float:
         return float(self.fanout.sum())
 
+    def frame_sum(self, x: torch.Tensor) -> torch.Tensor:
+        """Σ_frames x·k² of frames x [m, *in_shape] (float64; k²: the sum-pool routing scale)."""
+        return x.reshape(x.shape[0], *self.in_shape).sum(0, dtype=torch.float64) * self.value_scale
+
+    def ops(self, x: torch.Tensor) -> float:
+        """The synaptic operations of frames x [m, *in_shape]: ⟨Σ_frames x·k², F⟩ (not accumulated).
+        The one synaptic-operation count: :meth:`add` and the regression counter
+        (:mod:`snnc.regress.synops`) both call it."""
+        return float((self.frame_sum(x) * self.fanout).sum())
+
     def add(self, x: torch.Tensor) -> None:
         x = x.reshape(x.shape[0], *self.in_shape)
-        total = x.sum(0, dtype=torch.float64) * self.value_scale
+        total = self.frame_sum(x)
         nz = (x != 0).sum(0).to(torch.float64)
         self.events += float(total.sum())
         self.nonzero += float(nz.sum())
-        self.sop += float((total * self.fanout).sum())
+        self.sop += self.ops(x)
         self.mac += float((nz * self.fanout).sum())
         self.frames += int(x.shape[0])
         if self.binary and bool(((x != 0) & (x != 1.0 / self.value_scale)).any()):
@@ -138,6 +148,14 @@ def target_layer(g: nir.NIRGraph, name: str, succ: dict[str, list[str]]) -> str 
     return None
 
 
+def synapse_count(g: nir.NIRGraph, name: str, pred: dict[str, list[str]]) -> SynapseCount:
+    """An empty :class:`SynapseCount` of synapse node ``name`` of the shape-typed graph ``g``."""
+    node = g.nodes[name]
+    shape = shape_of(g, name, "input")
+    return SynapseCount(name, node_kind(node), shape, fanout_map(node, shape),
+                        value_scale=avgpool_scale(g, name, pred))
+
+
 class Counter:
     """Accumulates measured counts over batches: pass ``counter.observe`` to ``run(observer=...)``."""
 
@@ -156,9 +174,7 @@ class Counter:
         for name, node in self.g.nodes.items():
             kind = node_kind(node)
             if kind in SYNAPSE_KINDS:
-                shape = shape_of(self.g, name, "input")
-                self.synapses[name] = SynapseCount(name, kind, shape, fanout_map(node, shape),
-                                                   value_scale=avgpool_scale(self.g, name, pred))
+                self.synapses[name] = synapse_count(self.g, name, pred)
             elif kind in SPIKING_KINDS:
                 self.layers[name] = LayerActivity(name, int(np.prod(shape_of(self.g, name, "output"))))
             elif kind in ("ASA", "MultiDimAttention", "TimeGain"):

@@ -2,7 +2,7 @@ r"""Energy models: the ASA-SNN supplement's analytic AC/MAC model beside the ene
 
 **Analytic (seed, Eq. S1, Table S2).** Per synapse layer n with Table S2 FLOPs FL_n (conv:
 k²·h·w·c_in·c_out with h, w the conv's *own output map, before any following pooling* — the
-reading most consistent with Table S3, energy notes §1.7; /groups applied; FC: i·o):
+reading most consistent with Table S3, docs/results.md §3; /groups applied; FC: i·o):
 
     FL_SNN,n = T · FL_n · Φ_n          Φ_n: LASFR of the spiking layer(s) feeding n (summed for
                                         residual sums); Φ^0 = fraction of non-zero input pixels
@@ -20,7 +20,7 @@ SOP the exact event-driven count and MAC_1 = non-zero pixels × exact fan-out fo
 
 **Ratio analytic / measured per layer** = (Φ_src/Φ_in) · (FL/FL_valid) · (f̄/f̄_S): the rate-location
 factor (Φ taken at the previous spiking layer vs at the synapse's real input), the padding factor
-(taps on zero padding) and the spatial factor (where the spikes fall; energy notes §3.2).
+(taps on zero padding) and the spatial factor (where the spikes fall; docs/results.md §3).
 
 **Loihi-flavoured alternative** ("loihi_davies2018"): 23.6 pJ per synaptic operation + 81 pJ per
 neuron update (Davies et al., IEEE Micro 38(1), 2018, Table 2: minimum synaptic-spike-op energy and

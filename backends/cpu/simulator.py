@@ -55,7 +55,7 @@ class Plan:
     def __init__(self, graph: nir.NIRGraph, timing: str, threshold: str | None, dt: float | None,
                  channels_last: bool, conv: str = "dense") -> None:
         if timing not in ("snnc", "lava"):
-            raise SnncError(f"--timing: must be 'snnc' or 'lava', got {timing!r}")
+            raise SnncError(f"timing: must be 'snnc' or 'lava', got {timing!r}")
         if conv not in CONV_MODES:
             raise SnncError(f"conv: must be one of {', '.join(CONV_MODES)}, got {conv!r}")
         check_supported(graph)

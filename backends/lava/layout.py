@@ -33,12 +33,6 @@ def frames_to_lava(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(x, 0, -1))
 
 
-def lava_to_chw(a: np.ndarray) -> np.ndarray:
-    """One Lava (W, H, C) array -> (C, H, W); vectors unchanged."""
-    a = np.asarray(a)
-    return a.transpose(2, 1, 0) if a.ndim == 3 else a
-
-
 def lava_conv_params(weight: np.ndarray, input_chw, stride, padding, dilation, groups: int) -> dict:
     """Lava ``Conv`` keyword arguments for a PyTorch/NIR Conv2d (no bias: it lives in the neuron)."""
     w = np.asarray(weight)

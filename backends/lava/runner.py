@@ -93,7 +93,7 @@ def run(graph, x, *, timing: str = "lava", record_voltage: bool = False, clip_we
         buffer: int = 64) -> SimResult:
     """Backend entry point (design.md §5): lower ``graph`` and execute it; ``timing`` must be "lava"."""
     if timing != "lava":
-        raise SnncError(f"--timing: the Lava backend runs with Lava's timing only ('lava'), got {timing!r}")
+        raise SnncError(f"timing: the Lava backend runs with Lava's timing only ('lava'), got {timing!r}")
     from snnc.backends.lava.lower import lower
 
     return execute(lower(graph, clip_weights=clip_weights), x, record_voltage=record_voltage, buffer=buffer)

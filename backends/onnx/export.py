@@ -89,7 +89,7 @@ def build_step_model(graph: nir.NIRGraph, *, timing: str = "snnc") -> StepModel:
     from onnx import TensorProto, helper
 
     if timing not in TIMINGS:
-        raise SnncError(f"--timing: must be one of {', '.join(TIMINGS)}, got {timing!r}")
+        raise SnncError(f"timing: must be one of {', '.join(TIMINGS)}, got {timing!r}")
     meta = (graph.metadata or {}).get("snnc") or {}
     fixed = meta.get("numerics") == "fixed" or any(node_kind(n) == "LoihiLIF" for n in graph.nodes.values())
     _refuse_unsupported(graph, fixed)

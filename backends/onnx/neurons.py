@@ -123,7 +123,7 @@ def _wrap32(b: OnnxBuilder, x: str) -> str:
 
 
 def loihi_lif(b: OnnxBuilder, name: str, node, a_in: str, u_state: State, v_state: State) -> NeuronOut:
-    r"""Lava's fixed-point LIF (toolchain notes §4.5), float64-exact:
+    r"""Lava 0.10.0's fixed-point LIF (docs/design.md §3.5), float64-exact:
 
     u ← wrap24(int32(sign(p)(|p| >> 12) + int32(round(a_in)·2^6))), p = u (4096 − du − 1);
     v ← clip(int32(sign(q)(|q| >> 12) + u + (bias_mant << bias_exp)), ±(2^23 − 1)), q = v (4096 − dv);

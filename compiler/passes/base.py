@@ -1,6 +1,6 @@
 """Pass infrastructure: a pass is a named function ``graph -> (new graph, PassRecord)``.
 
-Contract (docs/design.md; style.md A3/A6):
+Contract (docs/design.md §3.6):
 
 * the input graph is never mutated (a pass starts from :func:`copy_graph` and rewrites the copy);
 * the module docstring of every pass states its algebra; the pure NumPy maths lives in functions

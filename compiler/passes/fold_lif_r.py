@@ -1,7 +1,7 @@
 r"""``fold_lif_r``: move each LIF's input resistance r into its synapses, leaving r = 1.
 
-NIR's LIF integrates v ← v + (dt/τ)(v_leak − v + r I). Some simulators ignore r (Norse's
-``from_nir`` warns and drops it, toolchain.md §3.2), so a graph for third-party tools carries r = 1
+NIR's LIF integrates v ← v + (dt/τ)(v_leak − v + r I). Some simulators ignore r (Norse 1.1.0's
+``from_nir`` warns and drops it), so a graph for third-party tools carries r = 1
 and the synapse feeding the population is scaled instead:
 
 .. math:: W' = r\,W, \quad b' = r\,b, \quad r' = 1

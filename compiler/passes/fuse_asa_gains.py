@@ -1,12 +1,12 @@
 r"""``fuse_asa_gains``: replace every window-attention node (ASA and its ablations, TA, CA, SA, TCSA;
 :mod:`snnc.compiler.window_attention`) by a calibrated :class:`TimeGain`.
 
-Each multiplies the layer's input current by a data-dependent factor, for ASA (asa-snn.md §2.2)
+Each multiplies the layer's input current by a data-dependent factor, for ASA (:mod:`snnc.models.asa`, steps 1–6)
 
 .. math:: y[t,c,h,w] = x[t,c,h,w]\,f[t,c,h,w], \qquad f = I[t,c]\,A_1[h,w] + (1 - I[t,c])\,A_2[h,w]
 
 and for MA-SNN's attention f = a_t[t] a_c[c] a_s[h,w] [x > 0], which no neuromorphic chip and no
-standard NIR node can compute (non-causal in time, §2.5). The pass freezes f to its mean over
+standard NIR node can compute (non-causal in time: f at step t depends on the whole window). The pass freezes f to its mean over
 calibration samples, at a chosen granularity:
 
 .. math::
@@ -57,7 +57,7 @@ def reduce_gain(mean_tchw: np.ndarray, granularity: str) -> np.ndarray:
     if granularity == "c":
         per_c = mean_tchw.mean(axis=(0, 2, 3), keepdims=True)
         return np.repeat(per_c, mean_tchw.shape[0], axis=0)
-    raise PassError(f"--gain-granularity: unknown granularity {granularity!r}; "
+    raise PassError(f"granularity: unknown granularity {granularity!r}; "
                     f"choose one of {', '.join(GRANULARITIES)}")
 
 

@@ -11,7 +11,7 @@ with κ = 1/(K_h K_w) for AvgPool2d and 1 for SumPool2d: one convolution of kern
 d(k − 1) + 1 + s(K − 1), stride s·S, padding p, dilation 1 and bias κ K_h K_w b (= b for AvgPool2d).
 The output sizes agree: position i is valid in both iff s(S i + K − 1) ≤ H + 2p − d(k − 1) − 1.
 For a 3×3/s1/p1 conv and a 2×2 average pool this is the 4×4/s2/p1 kernel ¼ Σ of the 3×3 kernel at
-the four offsets (energy.md §3.1). Exact in exact arithmetic (float64 maths, stored in the weights'
+the four offsets (the formula above with k = 3, s = d = 1, K = S = 2). Exact in exact arithmetic (float64 maths, stored in the weights'
 dtype).
 
 Only fused when the conv feeds nothing but the pool and the pool has no other input (else the

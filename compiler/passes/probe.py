@@ -56,8 +56,3 @@ def probe_batches(g: nir.NIRGraph, name: str, x: np.ndarray, batch_size: int = 1
         yield np.asarray(run(sub, x[i:i + batch_size], timing="snnc").output, dtype=np.float32)
         if progress is not None:
             progress(min(i + batch_size, len(x)))
-
-
-def probe_input(g: nir.NIRGraph, name: str, x: np.ndarray, batch_size: int = 16) -> np.ndarray:
-    """The input signal of node ``name`` for frames ``x`` [N, T, *in_shape]: [N, T, *shape] float32."""
-    return np.concatenate(list(probe_batches(g, name, x, batch_size)), axis=0)

@@ -45,11 +45,11 @@ from snnc.compiler.fixed_point import (
     BIAS_MANT_MIN,
     UV_MAX,
     VTH_MAX,
-    W_MAX,
     bias_to_mant,
     decay_to_int,
     encode_gain,
     vth_to_int,
+    max_weight_scale,
     weights_to_int,
 )
 from snnc.compiler.passes.probe import probe_batches
@@ -143,7 +143,6 @@ def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip
         shape = shape_of(typed, neuron, "input")
         weights = [np.asarray(typed.nodes[s].weight, np.float64) * lif_gain for s in syns]
         wall = np.concatenate([w.ravel() for w in weights])
-        wabs = np.abs(wall)
         g_mean = _mean_gain(typed.nodes[tg] if tg else None, shape)
         bias = np.zeros(shape)
         for s in syns:
@@ -157,8 +156,8 @@ def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip
         if weight_scale is not None:
             scale = float(weight_scale)
         else:
-            ref = float(np.percentile(wabs, 99.9)) if clip_weights else float(wabs.max())
-            limits = [W_MAX / max(ref, 1e-12), VTH_MAX / max(float(theta.max()), 1e-12), headroom]
+            limits = [max_weight_scale(wall, 99.9 if clip_weights else None),
+                      VTH_MAX / max(float(theta.max()), 1e-12), headroom]
             if np.any(bias_eff):
                 limits.append(BIAS_MANT_MAX / float(np.max(np.abs(bias_eff))))
             scale = min(limits)

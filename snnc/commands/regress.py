@@ -35,6 +35,7 @@ def command(artifact: str, golden: str, backend: str | None, timing: str | None,
     from snnc.paths import guard_outputs
     from snnc.regress.check import regress
 
+    opt.check_backend_timing(backend, timing)
     with guard_outputs(inputs=[("ARTIFACT", artifact), ("--golden", None if update else golden)],
                        outputs=[("--golden", golden if update else None)]):
         outcome = regress(artifact, golden, backend=backend, timing=timing, update=update, samples=samples,

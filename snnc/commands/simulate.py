@@ -53,6 +53,7 @@ def command(source: str, backend: str, data: str, samples: int, batch: int, step
     """Simulate ARTIFACT_OR_MODEL; print per-layer spikes, accuracy and energy."""
     from snnc.paths import guard_outputs
 
+    opt.check_backend_timing(backend, timing)
     guard = guard_outputs(inputs=[("ARTIFACT_OR_MODEL", source), ("--data", None if data == "synthetic" else data),
                                   ("--baseline", baseline)], outputs=[("--json", json_out), ("--plot", plot_out)])
     with guard:

@@ -117,7 +117,7 @@ def _ablation(table: str, by: dict[str, dict], n: int) -> list[str]:
     lines += ["", _rank_sentence([(label, pub, r["exact"]["accuracy"]) for label, pub, r in rows], n)]
     if table == "S7" and "asa" in by and "asa-s8" in by and _same_run(by["asa"], by["asa-s8"]):
         lines += ["", "**Eq. S5 and Eq. S8 are the same network here, to the last spike** (same accuracy, NASFR and "
-                  "energy). α and γ receive no gradient (asa-snn.md §2.3(c)) and stay 0.5, so Eq. S5 = avg + max = "
+                  "energy). α and γ receive no gradient (docs/notes/models.md) and stay 0.5, so Eq. S5 = avg + max = "
                   "2 × Eq. S8; the bias-free MLP with a ReLU is positively homogeneous, so the scores only double and "
                   "the top-k masks are identical (tests/models/test_models_asa_variants.py). The paper's 95.2 vs "
                   "94.8 % cannot come from the squeeze; it is run-to-run variation."]

@@ -7,7 +7,8 @@ setting changed from the ASA base (squeeze s5, excitation mlp, r = 2: the supple
 - Table S7 (squeeze): s5, s7, s8;  Table S8 (excitation): mlp, eca ("CID"), simam;
 - Table S9 (reduction r): 1, 2, 4.
 
-Published values: DVS128 Gesture, LIF-SNN-3, dt = 15 ms, T = 60 (asa-snn.md §7).
+Published values: DVS128 Gesture, LIF-SNN-3, dt = 15 ms, T = 60 (the supplement's ablation
+setting, Tables S7–S9).
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ A synapse node S (Conv2d, Affine, Linear) fed the signal z_t performs, at step t
 
 where F_j is the exact fan-out of input j (the number of connections it has, with stride, padding,
 dilation and groups), i.e. the synapse applied with all-ones weights and no bias, times k_h·k_w per
-AvgPool2d between the spikes and S (an average of spikes routed as a sum of events) — the ``sop``
-definition of :mod:`snnc.backends.cpu.counts`. For binary spikes this is the number of synaptic
-events an event-driven chip processes. z is rebuilt from
+AvgPool2d between the spikes and S (an average of spikes routed as a sum of events). The count is
+the one of :mod:`snnc.backends.cpu.counts` (``SynapseCount.ops``, called here step by step), so the
+simulator's counter and this replay share one definition. For binary spikes this is the number of
+synaptic events an event-driven chip processes. z is rebuilt from
 the graph input and the *recorded* spikes of every spiking node by running only the stateless
 nodes between them (Flatten, pools, TimeGain, ...) with the CPU simulator's kernels, under the
 run's timing (lava: each delaying node sees its input one step late).
@@ -23,28 +24,16 @@ from snnc.backends.result import SimResult
 from snnc.compiler.fixed_point import time_gain_apply, time_gain_float
 from snnc.compiler.ir.graph_utils import node_kind, predecessors, topological_order
 from snnc.compiler.ir.kinds import DELAYING_KINDS, NEURON_KINDS, SYNAPSE_KINDS
-from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
+from snnc.compiler.ir.shapes import infer_shapes, shape_of
 from snnc.compiler.ir.verify import timegain_depth
 
-
-
-def _ones_synapse(node, z):
-    import torch
-    import torch.nn.functional as F
-
-    mask = torch.ones(np.asarray(node.weight).shape, dtype=torch.float64)
-    if node_kind(node) == "Conv2d":
-        pad = node.padding if isinstance(node.padding, str) else pair(node.padding)
-        groups = int(np.asarray(node.groups).reshape(-1)[0])
-        return F.conv2d(z, mask, None, pair(node.stride), pad, pair(node.dilation), groups)
-    return F.linear(z.reshape(z.shape[0], -1), mask)
 
 
 def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> dict[str, np.ndarray]:
     """Synapse node name -> synaptic operations per step [T], summed over the samples (float64)."""
     import torch
 
-    from snnc.backends.cpu.counts import avgpool_scale
+    from snnc.backends.cpu.counts import synapse_count
     from snnc.backends.cpu.ops import frame_kernel
 
     g = infer_shapes(graph)
@@ -75,8 +64,8 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
                 z = shifted
             frames = z.reshape(n * T, *z.shape[2:])
             if kind in SYNAPSE_KINDS:
-                ops = _ones_synapse(node, frames).reshape(n, T, -1).sum(dim=(0, 2))
-                out[name] = ops.numpy() * avgpool_scale(g, name, pred)
+                syn = synapse_count(g, name, pred)
+                out[name] = np.array([syn.ops(z[:, t]) for t in range(T)], dtype=np.float64)
             if kind == "TimeGain":
                 d = timegain_depth(g, name) if result.timing == "lava" else 0
                 steps = np.maximum(0, np.arange(T) - d)

@@ -4,7 +4,7 @@ Float: ``lif_norse.nir`` (Affine(1) → LIF(tau 2.5 ms, r 1, threshold 0.1), dt 
 forward-Euler convention of docs/design.md §3.3 (β = 1 − dt/τ = 0.96, g = dt/τ·r = 0.04, spike at v > θ)
 spikes at exactly the steps of ``lif_exact.csv``.
 
-Fixed point: the paper's own NIR → Lava mapping (``snnc.compiler.paper_lif_mapping``, from
+Fixed point: the paper's own NIR → Lava mapping (tests/snnc_testing.py ``paper_lif_to_fixed``, from
 ``paper/01_lif/_lava_nir.py``: du 4095, dv = int(0.04·4095) = 163, vth = int(0.1·131071) >> 9 = 25,
 input weight int32(0.04·256) = 10) run under lava timing reproduces ``lif_lava_cpu_fixed.csv``: its
 spike steps and its voltage column at every one of the 1000 steps.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from snnc.backends.cpu import run
-from snnc_testing import lif_paper_input
+from snnc_testing import lif_paper_input, paper_lif_params, paper_lif_to_fixed
 
 DT = 1e-4
 
@@ -45,7 +45,6 @@ def test_float_spike_steps_equal_exact_simulation(lif_case):
 
 
 def test_fixed_point_lava_timing_reproduces_lava_trace(lif_case):
-    from snnc.compiler.paper_lif_mapping import paper_lif_params, paper_lif_to_fixed
 
     g, folder = lif_case
     assert paper_lif_params(2.5e-3, 0.1, DT) == {"du": 4095, "dv": 163, "vth": 25, "weight": 10}
@@ -57,7 +56,6 @@ def test_fixed_point_lava_timing_reproduces_lava_trace(lif_case):
 
 
 def test_fixed_point_snnc_timing_is_one_step_earlier(lif_case):
-    from snnc.compiler.paper_lif_mapping import paper_lif_to_fixed
 
     g, folder = lif_case
     ref = np.loadtxt(folder / "lif_lava_cpu_fixed.csv", delimiter=",")

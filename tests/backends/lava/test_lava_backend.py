@@ -12,7 +12,7 @@ import pytest
 from lava_graphs import conv_graph, lif_node, spikes_input
 from snnc.compiler.ir.graph_utils import make_graph
 from snnc.errors import SnncError, UnsupportedNodeError
-from snnc_testing import lif_paper_input
+from snnc_testing import lif_paper_input, paper_lif_to_fixed
 
 
 def _with(graph: nir.NIRGraph, name: str, node, after: str) -> nir.NIRGraph:
@@ -164,7 +164,6 @@ def test_artifact_round_trip_runs_without_the_graph(tmp_path):
 def test_nir_paper_lif_reproduces_lava_cpu_and_loihi_traces(nir_reference):
     """lif_norse.nir with the paper's NIR → Lava mapping, on Lava fixed_pt: the published traces."""
     from snnc.backends.lava import run
-    from snnc.compiler.paper_lif_mapping import paper_lif_to_fixed
     from snnc.frontends import load_graph
 
     folder = nir_reference / "01_lif"
