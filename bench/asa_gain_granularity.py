@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from snnc.backends.cpu import run as cpu_run
+
 REPO = Path(__file__).resolve().parents[1]
 CKPT = REPO / "build" / "passes" / "asa.pt"
 
@@ -34,7 +36,7 @@ def main() -> None:
         subprocess.check_call([sys.executable, "-m", "snnc.cli", "train", "--attention", "asa", "--seed", "0",
                                "-o", str(CKPT)])
     from snnc.compiler import fidelity
-    from snnc.compiler.artifact import load_frames
+    from snnc.compile_model import load_frames
     from snnc.compiler.passes import PipelineContext
     from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import load_graph
@@ -43,7 +45,7 @@ def main() -> None:
     calib, _ = load_frames(source, "synthetic", "train", args.calibrate, 0)
     x, y = load_frames(source, "synthetic", "test", args.holdout, 0)
     t0 = time.perf_counter()
-    ref_run = fidelity.run_batched(source, x)
+    ref_run = fidelity.run_batched(source, x, run=cpu_run)
     print(f"reference run: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     rows = []
     configs = [("(a) exact ASA, float", "exact", "tc", False)]
@@ -53,8 +55,8 @@ def main() -> None:
         names = select_passes("cpu", asa_mode=mode, fixed_point=fixed)
         t0 = time.perf_counter()
         g, _ = run_pipeline(source, names, pipeline_options("cpu", names, fuse_asa_gains={"granularity": gran}),
-                            context=PipelineContext(calibration=calib))
-        fid = fidelity.measure(source, g, x, y, reference_run=ref_run)
+                            context=PipelineContext(run=cpu_run, calibration=calib))
+        fid = fidelity.measure(source, g, x, y, reference_run=ref_run, run=cpu_run)
         gains = sum(int(np.asarray(n.gain).size) for n in g.nodes.values() if type(n).__name__ == "TimeGain")
         gains = gains if gran != "c" else 0  # folded into the synapses by fold_static_gains
         fid.update(label=label, passes=names, seconds=time.perf_counter() - t0, gain_values=gains)
@@ -66,12 +68,12 @@ def main() -> None:
 
     names = select_passes("cpu")
     fused, _ = run_pipeline(source, names, pipeline_options("cpu", names, fuse_asa_gains={"granularity": "tc"}),
-                            context=PipelineContext(calibration=calib))
+                            context=PipelineContext(run=cpu_run, calibration=calib))
     g = copy_graph(fused)
     for name, node in g.nodes.items():
         if type(node).__name__ == "TimeGain":
             g.nodes[name] = ext.TimeGain(gain=np.ones_like(node.gain), shape=node.shape)
-    fid = fidelity.measure(source, g, x, y, reference_run=ref_run)
+    fid = fidelity.measure(source, g, x, y, reference_run=ref_run, run=cpu_run)
     fid.update(label="(d) ASA removed (gain 1)", passes=["ablation"], seconds=0.0, gain_values=0)
     rows.append(fid)
     Path(args.json).write_text(json.dumps(rows, indent=2))

@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from snnc.backends.cpu import run as cpu_run
+
 PAPER = dict(model="lif-snn-3", T=60, in_channels=2, input_size=[32, 32], num_classes=11, widths=[64, 128, 128],
              fc_hidden=256, reduction=4, dropout=0.0)
 
@@ -117,7 +119,7 @@ def compiled_graphs(graph, calibration: np.ndarray | None):
     exact, _ = run_pipeline(graph, select_passes("cpu", asa_mode="exact"))
     fused = None
     if calibration is not None:
-        fused, _ = run_pipeline(graph, select_passes("cpu"), context=PipelineContext(calibration=calibration))
+        fused, _ = run_pipeline(graph, select_passes("cpu"), context=PipelineContext(run=cpu_run, calibration=calibration))
     return exact, fused
 
 

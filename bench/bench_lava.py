@@ -21,6 +21,8 @@ import warnings
 
 import numpy as np
 
+from snnc.backends.cpu import run as cpu_run
+
 
 def _demo_graphs(n_calib: int = 16):
     import torch
@@ -45,7 +47,7 @@ def _demo_graphs(n_calib: int = 16):
             warnings.simplefilter("ignore")
             names = select_passes("lava", fixed_point=fixed)
             g, _ = run_pipeline(graph, names, pipeline_options("lava", names, quantize={"clip_weights": False}),
-                                context=PipelineContext(calibration=calib))
+                                context=PipelineContext(run=cpu_run, calibration=calib))
         out["fixed" if fixed else "float"] = g
     return cfg, out
 

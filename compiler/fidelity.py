@@ -45,10 +45,9 @@ def readout_classes(graph: nir.NIRGraph) -> int:
 
 def run_batched(graph: nir.NIRGraph, x: np.ndarray, batch_size: int = 32,
                 progress: Callable[[int], None] | None = None,
-                timing: str = "snnc") -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """(spikes per spiking node, output) of ``graph`` on frames x, run in batches on the CPU simulator."""
-    from snnc.backends.cpu import run
-
+                timing: str = "snnc", *, run: Callable[..., Any]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(spikes per spiking node, output) of ``graph`` on frames x, run in batches by the interpreter
+    ``run(graph, x, timing=...)`` (the reference one: ``snnc.backends.cpu.run``)."""
     spikes: dict[str, list[np.ndarray]] = {}
     outputs = []
     for i in range(0, len(x), batch_size):
@@ -107,12 +106,10 @@ class _Agreement:
 
 def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: np.ndarray | None,
                     timings: tuple[str, ...] = ("snnc",), progress: Callable[[str, int, int], None] | None = None,
-                    batch_size: int = 32) -> dict[str, dict[str, Any]]:
+                    batch_size: int = 32, *, run: Callable[..., Any]) -> dict[str, dict[str, Any]]:
     """:func:`measure` for each compiled-graph timing in ``timings``, streamed: the reference and the compiled
     graph run batch by batch on the same frames (``x``: an array or :class:`snnc.data.stream.Frames`) and only
-    running sums are kept, so memory does not grow with the number of samples."""
-    from snnc.backends.cpu import run
-
+    running sums are kept, so memory does not grow with the number of samples. ``run``: the interpreter."""
     layers = spiking_layers(compiled)
     agree = {t: {} for t in timings}
     hits = {t: {"agree": 0, "correct": 0} for t in timings}
@@ -151,7 +148,8 @@ def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: 
 
 def measure(reference: nir.NIRGraph, compiled: nir.NIRGraph, x: np.ndarray, labels: np.ndarray | None,
             reference_run: tuple[dict, np.ndarray] | None = None,
-            progress: Callable[[str, int, int], None] | None = None, timing: str = "snnc") -> dict[str, Any]:
+            progress: Callable[[str, int, int], None] | None = None, timing: str = "snnc", *,
+            run: Callable[..., Any]) -> dict[str, Any]:
     """Accuracy of both graphs, prediction agreement and per-layer spike agreement on frames x.
 
     The reference always runs under snnc timing; ``timing`` applies to the compiled graph ("lava":
@@ -160,10 +158,10 @@ def measure(reference: nir.NIRGraph, compiled: nir.NIRGraph, x: np.ndarray, labe
         return None if progress is None else (lambda done: progress(what, done, len(x)))
 
     if reference_run is None:  # streamed: memory independent of the number of samples
-        return measure_timings(reference, compiled, x, labels, (timing,), progress=progress)[timing]
+        return measure_timings(reference, compiled, x, labels, (timing,), progress=progress, run=run)[timing]
     ref_spikes, ref_out = reference_run
     label = "compiled" if timing == "snnc" else f"compiled, {timing} timing"
-    spikes, out = run_batched(compiled, x, progress=cb(label), timing=timing)
+    spikes, out = run_batched(compiled, x, progress=cb(label), timing=timing, run=run)
     pred_ref = readout_rates(reference, ref_out).argmax(axis=1)
     pred = readout_rates(compiled, out).argmax(axis=1)
     result: dict[str, Any] = {

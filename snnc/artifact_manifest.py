@@ -30,7 +30,7 @@ MANIFEST = "manifest.json"
 CHANGED = "the artifact was changed after compile"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-#: manifest "options" (snnc.compiler.artifact.CompileOptions as written): name -> (allowed types, lower bound)
+#: manifest "options" (snnc.compiler.compile_options.CompileOptions as written): name -> (allowed types, lower bound)
 OPTION_TYPES: dict[str, tuple[tuple[type, ...], int | None]] = {
     "target": ((str,), None), "passes": ((list, str, type(None)), None), "calibrate": ((int,), 0),
     "holdout": ((int,), 0), "asa_mode": ((str,), None), "gain_granularity": ((str,), None),

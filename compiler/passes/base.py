@@ -11,7 +11,7 @@ Contract (docs/design.md §3.6):
 Passes register themselves with :func:`register_pass` under a ``verb_object`` name; pipelines refer
 to them by name (:mod:`snnc.compiler.pipeline`). What a pass takes is its signature: keyword-only,
 typed parameters with defaults. Those named like a :class:`PipelineContext` field (``calibration``,
-``progress``) are shared context the pipeline hands to every pass that declares them; the others are
+``run``, ``progress``) are shared context the pipeline hands to every pass that declares them; the others are
 the pass's own options (:func:`pass_options`), which the pipeline checks by name (design.md §3.6).
 """
 
@@ -83,11 +83,13 @@ PASSES: dict[str, PassFn] = {}
 
 @dataclass(frozen=True)
 class PipelineContext:
-    """Shared inputs of a whole pipeline: ``calibration`` frames [N, T, *input shape] (or None) and a
-    ``progress(node, done, total)`` callback. A pass receives a field by declaring a keyword-only
-    parameter of the same name."""
+    """Shared inputs of a whole pipeline: ``calibration`` frames [N, T, *input shape] (or None), the
+    interpreter ``run(graph, x, timing=...)`` that probes calibration data (the caller hands it in, the
+    reference one is ``snnc.backends.cpu.run``: docs/design.md §3.6) and a ``progress(node, done, total)``
+    callback. A pass receives a field by declaring a keyword-only parameter of the same name."""
 
     calibration: np.ndarray | None = None
+    run: Callable[..., Any] | None = None
     progress: Callable[[str, int, int], None] | None = None
 
 

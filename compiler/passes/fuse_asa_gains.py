@@ -29,7 +29,7 @@ original graph (earlier attention layers exact).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import nir
@@ -84,6 +84,7 @@ def fused_from(node: nir.NIRNode) -> str:
 @register_pass
 def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None,
                    granularity: str = DEFAULT_GRANULARITY, upstream: str = "fused", rectify: bool = True,
+                   run: Callable[..., Any] | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> tuple[nir.NIRGraph, PassRecord]:
     """Replace each attention node by a TimeGain calibrated on frames ``calibration`` [N, T, *input shape].
 
@@ -101,13 +102,15 @@ def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None
         return g, rec
     if calibration is None or len(calibration) == 0:
         raise PassError("fuse_asa_gains: needs calibration frames (--calibrate N with N >= 1)")
+    if run is None:
+        raise PassError("fuse_asa_gains: needs an interpreter to probe the calibration frames (PipelineContext.run)")
     reference = copy_graph(graph)
     for name in asa_nodes:
         node = g.nodes[name]
         source = g if upstream == "fused" else reference
         report = None if progress is None else (lambda done, _n=name: progress(_n, done, len(calibration)))
         keep_relu = rectify and rectifies(node)
-        mean, std = mean_factor(node, probe_batches(source, name, calibration, progress=report), keep_relu)
+        mean, std = mean_factor(node, probe_batches(source, name, calibration, run=run, progress=report), keep_relu)
         gain = reduce_gain(mean, granularity).astype(np.float32)
         meta = dict(node.metadata or {})
         meta["snnc"] = {**meta.get("snnc", {}), "fused_from": fused_from(node), "granularity": granularity,

@@ -1,14 +1,15 @@
 """Run a graph up to a node: the summed input signal of ``name`` over a batch, by the reference simulator.
 
 The probe graph is the ancestors of ``name`` (all nodes with a path to it), with a fresh ``Output``
-fed by ``name``'s predecessors (several edges: summed, as in the full graph). It runs on
-``snnc.backends.cpu`` (float, snnc timing), so the probed currents are exactly what ``name``
+fed by ``name``'s predecessors (several edges: summed, as in the full graph). It runs on the
+interpreter the caller hands in (``run``; the reference one is ``snnc.backends.cpu.run``: float, snnc
+timing), so the probed currents are exactly what ``name``
 receives in the full graph.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import nir
@@ -45,12 +46,11 @@ def probe_graph(g: nir.NIRGraph, name: str) -> nir.NIRGraph:
     return sub
 
 
-def probe_batches(g: nir.NIRGraph, name: str, x: np.ndarray, batch_size: int = 16,
+def probe_batches(g: nir.NIRGraph, name: str, x: np.ndarray, *, run: Callable[..., Any], batch_size: int = 16,
                   progress=None) -> Iterator[np.ndarray]:
     """The input signal of node ``name``, batch by batch: [n, T, *shape] float32 for frames x[i:i + n]
-    (streamed, so a paper-size layer never holds all N samples' currents at once)."""
-    from snnc.backends.cpu import run
-
+    (streamed, so a paper-size layer never holds all N samples' currents at once); ``run(graph, x,
+    timing=...)`` is the interpreter (its result has ``.output``)."""
     sub = probe_graph(g, name)
     for i in range(0, len(x), batch_size):
         yield np.asarray(run(sub, x[i:i + batch_size], timing="snnc").output, dtype=np.float32)

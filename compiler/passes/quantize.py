@@ -31,6 +31,8 @@ of the maximum.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 import nir
 
@@ -89,15 +91,17 @@ def _inputs(g: nir.NIRGraph, neuron: str) -> tuple[list[str], str | None]:
     return sources, tg
 
 
-def _headroom_limit(g, neuron, syns, tg, calibration, beta, lif_gain, theta) -> tuple[float, dict]:
-    """Largest scale allowed by 24-bit state on calibration data (inf without data)."""
+def _headroom_limit(g, neuron, syns, tg, calibration, run, beta, lif_gain, theta) -> tuple[float, dict]:
+    """Largest scale allowed by 24-bit state on calibration data (inf without data), probed by ``run``."""
     if calibration is None or len(calibration) == 0:
         return float("inf"), {}
+    if run is None:
+        raise PassError("quantize: needs an interpreter to probe the calibration frames (PipelineContext.run)")
     bias = sum(np.asarray(g.nodes[s].bias, np.float64) if node_kind(g.nodes[s]) != "Linear" else 0.0 for s in syns)
 
     def max_abs(name: str, minus_bias: bool) -> float:
         top = 0.0
-        for z in probe_batches(g, name, calibration):
+        for z in probe_batches(g, name, calibration, run=run):
             if minus_bias and np.ndim(bias):
                 z = z - np.reshape(bias, (1, 1, -1) + (1,) * (z.ndim - 3))
             top = max(top, float(np.max(np.abs(z))))
@@ -118,7 +122,8 @@ def _mean_gain(tg_node, shape) -> np.ndarray:
 
 @register_pass
 def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip_weights: bool = False,
-             weight_scale: float | None = None) -> tuple[nir.NIRGraph, PassRecord]:
+             weight_scale: float | None = None,
+             run: Callable[..., Any] | None = None) -> tuple[nir.NIRGraph, PassRecord]:
     """Float LIF/synapse/TimeGain graph -> LoihiLIF, integer weights, fixed gains (module docstring)."""
     typed = infer_shapes(graph)
     for name, node in typed.nodes.items():
@@ -152,7 +157,7 @@ def quantize(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None, clip
         bias_eff = bias * g_mean
         if np.ptp(theta):
             raise PassError(f"quantize: LIF {neuron!r} has per-neuron thresholds; Loihi's vth is per population")
-        headroom, probe_info = _headroom_limit(typed, neuron, syns, tg, calibration, beta, lif_gain, theta)
+        headroom, probe_info = _headroom_limit(typed, neuron, syns, tg, calibration, run, beta, lif_gain, theta)
         if weight_scale is not None:
             scale = float(weight_scale)
         else:

@@ -1,6 +1,6 @@
 """``snnc compile MODEL --target {lava,cpu,nir,onnx} [-o DIR] ...``: run the pass pipeline, write an artifact.
 
-Thin CLI over :func:`snnc.compiler.artifact.compile_model`; heavy imports happen inside the command.
+Thin CLI over :func:`snnc.compile_model.compile_model`; heavy imports happen inside the command.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def command(model: str, target: str, out: str | None, passes: str | None, calibr
             asa_mode: str, gain_granularity: str | None, fixed_point: bool | None, clip_weights: bool, data: str,
             T: int | None, dt: float | None, seed: int, convention: str | None = None) -> None:
     """Compile MODEL (snnc checkpoint or .nir) for TARGET; write graph.nir, manifest and report."""
-    from snnc.compiler.artifact import CompileOptions
+    from snnc.compiler.compile_options import CompileOptions
     from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY
 
     opts = CompileOptions(target=target, passes=passes, calibrate=calibrate, holdout=holdout, asa_mode=asa_mode,
@@ -87,7 +87,7 @@ def _run_with_progress(model: str, out_dir: str, opts) -> dict:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from snnc.compiler.artifact import compile_model
+    from snnc.compile_model import compile_model
 
     console = Console(stderr=True)
     tasks: dict[str, int] = {}

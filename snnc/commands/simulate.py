@@ -2,7 +2,7 @@
 
 Runs a compiled artifact (a directory holding graph.nir) or any model file ``snnc.frontends.load_graph``
 reads on synthetic or real event data, and reports spikes per layer, accuracy and (``--report-energy``)
-the analytic and measured energy (:mod:`snnc.backends.cpu.energy`). Heavy imports happen inside.
+the analytic and measured energy (:mod:`snnc.compiler.analysis.energy`). Heavy imports happen inside.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def _simulate_and_write(source, backend, data, samples, batch, steps, report_ene
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from snnc.backends.cpu.render import plot_report, print_report
-    from snnc.backends.cpu.session import simulate
+    from snnc.render import plot_report, print_report
+    from snnc.simulate_session import simulate
     from snnc.io import atomic_path
 
     err = Console(stderr=True)

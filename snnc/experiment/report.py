@@ -32,7 +32,7 @@ def std_error(p: float, n: int) -> float:
 
 def comparison(result: dict[str, Any], vanilla: dict[str, Any], mode: str = "exact") -> dict[str, float]:
     """Eqs. S3–S4 of a variant against vanilla (both measured on the same held-out frames)."""
-    from snnc.backends.cpu.energy import Constants, compare_to_baseline
+    from snnc.compiler.analysis.energy import Constants, compare_to_baseline
 
     k = result[mode]["energy"]["constants"]
     return compare_to_baseline(result[mode]["energy"], vanilla["exact"]["energy"], Constants(k["e_mac_pj"], k["e_ac_pj"]))

@@ -111,11 +111,12 @@ def _train_or_reuse(config: dict[str, Any], settings: Settings, data: Data, ckpt
 
 
 def _simulate(graph, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    from snnc.backends.cpu.counts import measure
-    from snnc.backends.cpu.energy import energy_report
-    from snnc.backends.cpu.session import accuracy
+    from snnc.backends.cpu import run as cpu_run
+    from snnc.compiler.analysis.counts import measure
+    from snnc.compiler.analysis.energy import energy_report
+    from snnc.simulate_session import accuracy
 
-    counter, outputs = measure(graph, x, batch=64)
+    counter, outputs = measure(graph, x, batch=64, run=cpu_run)
     return {"accuracy": accuracy(graph, outputs, y), "nasfr": counter.nasfr(),
             "lasfr": {n: counter.lasfr(n) for n in counter.layers}, "energy": energy_report(graph, counter)}
 
@@ -168,6 +169,7 @@ def cached_result(path: Path, key: str) -> dict[str, Any] | None:
 def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
                 progress: Progress | None = None) -> dict[str, Any]:
     """The result dict of one variant (module docstring); reuses ``OUT/<variant>/result.json`` when current."""
+    from snnc.backends.cpu import run as cpu_run
     from snnc.compiler import fidelity
     from snnc.compiler.analysis.attention_cost import cost
     from snnc.compiler.ir.shapes import infer_shapes, shape_of
@@ -194,7 +196,7 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
     if progress:
         progress(variant.name, "compile")
     exact, _ = run_pipeline(source, select_passes("cpu", asa_mode="exact"))
-    names, context = select_passes("cpu"), PipelineContext(calibration=data.calibration)
+    names, context = select_passes("cpu"), PipelineContext(calibration=data.calibration, run=cpu_run)
     gains = {"granularity": settings.granularity}
     fused, _ = run_pipeline(source, names, pipeline_options("cpu", names, fuse_asa_gains=gains), context=context)
     x, y = data.test
@@ -215,7 +217,7 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
         result["fused_without_relu"] = _simulate(plain, x, y)["accuracy"]
     else:
         result["fused_without_relu"] = result["fused"]["accuracy"]
-    fid = fidelity.measure(exact, fused, x, y)
+    fid = fidelity.measure(exact, fused, x, y, run=cpu_run)
     result["fidelity"] = {"prediction_agreement": fid.get("prediction_agreement"),
                           "step_agreement": float(np.mean([v["step_agreement"] for v in fid["layers"].values()])),
                           "layers": fid["layers"]}

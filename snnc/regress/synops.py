@@ -7,7 +7,7 @@ A synapse node S (Conv2d, Affine, Linear) fed the signal z_t performs, at step t
 where F_j is the exact fan-out of input j (the number of connections it has, with stride, padding,
 dilation and groups), i.e. the synapse applied with all-ones weights and no bias, times k_h·k_w per
 AvgPool2d between the spikes and S (an average of spikes routed as a sum of events). The count is
-the one of :mod:`snnc.backends.cpu.counts` (``SynapseCount.ops``, called here step by step), so the
+the one of :mod:`snnc.compiler.analysis.counts` (``SynapseCount.ops``, called here step by step), so the
 simulator's counter and this replay share one definition. For binary spikes this is the number of
 synaptic events an event-driven chip processes. z is rebuilt from
 the graph input and the *recorded* spikes of every spiking node by running only the stateless
@@ -33,7 +33,7 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
     """Synapse node name -> synaptic operations per step [T], summed over the samples (float64)."""
     import torch
 
-    from snnc.backends.cpu.counts import synapse_count
+    from snnc.compiler.analysis.counts import synapse_count
     from snnc.backends.cpu.ops import frame_kernel
 
     g = infer_shapes(graph)

@@ -85,7 +85,7 @@ def test_failing_pass_leaves_nothing(capsys, tmp_path, vanilla_ckpt):
 
 
 def test_compile_nir_target_writes_artifact(capsys, tmp_path, vanilla_ckpt):
-    from snnc.compiler.artifact import sha256_file
+    from snnc.compile_model import sha256_file
     from snnc.compiler.ir.serialize import read_graph
 
     out = tmp_path / "art"

@@ -22,7 +22,7 @@ from snnc_testing import run_cli, tiny_checkpoint, tree_state
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
     """m.pt (tiny checkpoint) and ART (its cpu artifact), built once per module."""
-    from snnc.compiler.artifact import CompileOptions, compile_model
+    from snnc.compile_model import CompileOptions, compile_model
 
     d = tmp_path_factory.mktemp("dataloss-base")
     tiny_checkpoint(d / "m.pt")

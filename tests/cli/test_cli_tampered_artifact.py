@@ -19,7 +19,7 @@ CHANGED = "sha256 differs from the manifest: the artifact was changed after comp
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
     """A tiny checkpoint compiled once for the cpu and the onnx target."""
-    from snnc.compiler.artifact import CompileOptions, compile_model
+    from snnc.compile_model import CompileOptions, compile_model
 
     d = tmp_path_factory.mktemp("tampered-base")
     tiny_checkpoint(d / "m.pt")

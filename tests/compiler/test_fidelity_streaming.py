@@ -14,6 +14,7 @@ from snnc.data import load_dataset
 from snnc.frontends import model_to_graph
 from snnc.models import build_model
 from snnc.models.registry import demo_config
+from snnc.backends.cpu import run as cpu_run
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def graphs():
     calib, _ = load_dataset("synthetic", "train", 4, 3, 0)
     names = select_passes("lava", asa_mode="fused", fixed_point=True)
     compiled, _ = run_pipeline(source, names, pipeline_options("lava", names),
-                               context=PipelineContext(calibration=calib))
+                               context=PipelineContext(run=cpu_run, calibration=calib))
     return source, compiled
 
 
@@ -33,8 +34,8 @@ def test_streamed_equals_whole_arrays(graphs, labels):
     source, compiled = graphs
     x, y = load_dataset("synthetic", "test", 37, 3, 1)  # 37: batches of 32 and 5
     y = y if labels else None
-    streamed = fidelity.measure_timings(source, compiled, x, y, ("snnc", "lava"))
-    ref_run = fidelity.run_batched(source, x)
+    streamed = fidelity.measure_timings(source, compiled, x, y, ("snnc", "lava"), run=cpu_run)
+    ref_run = fidelity.run_batched(source, x, run=cpu_run)
     for timing in ("snnc", "lava"):
-        whole = fidelity.measure(source, compiled, x, y, reference_run=ref_run, timing=timing)
+        whole = fidelity.measure(source, compiled, x, y, reference_run=ref_run, timing=timing, run=cpu_run)
         assert streamed[timing] == whole

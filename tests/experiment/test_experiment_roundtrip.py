@@ -15,6 +15,7 @@ import torch
 
 from snnc.experiment.runner import Data, Settings, run_variant
 from snnc.experiment.variants import VARIANTS
+from snnc.backends.cpu import run as cpu_run
 
 TINY = Settings(epochs=1, train_samples=24, test_samples=12, calibrate=4, batch_size=8)
 
@@ -51,7 +52,7 @@ def test_variant_round_trips(variant, data, tmp_path):
         assert np.array_equal(spikes, rec[name.removesuffix("_lif")].numpy()), name
     assert result["exact"]["accuracy"] == evaluate(model, x, y)[0]
 
-    fused, _ = run_pipeline(source, select_passes("cpu"), context=PipelineContext(calibration=data.calibration))
+    fused, _ = run_pipeline(source, select_passes("cpu"), context=PipelineContext(run=cpu_run, calibration=data.calibration))
     kinds = [node_kind(n) for n in fused.nodes.values()]
     assert not any(is_attention(n) for n in fused.nodes.values())
     assert kinds.count("TimeGain") == n_attention

@@ -4,7 +4,7 @@ Cases (``CASES``): the demo LIF-SNN-3 (``snnc.models.registry.demo_config``), va
 seeded *untrained but firing* models (``torch.manual_seed(SEED)``, then
 ``snnc.backends.cpu.activity.scale_to_rate`` on seeded synthetic frames: every layer fires at about
 10 %), saved as checkpoints and compiled through the real pipeline
-(``snnc.compiler.artifact.compile_model``: float for the cpu/onnx backends, fixed point for cpu and
+(``snnc.compile_model.compile_model``: float for the cpu/onnx backends, fixed point for cpu and
 lava); and the third-party NIR reference graphs (lif_norse, cnn_sinabs, braille) read directly (a copy with
 ``metadata["snnc"]["dt"]`` set to the dt the exporter used, where the file's own default would be wrong).
 Training the demo models would take minutes; the pipeline, not the accuracy, is under test.
@@ -100,7 +100,7 @@ def build_artifact(case: Case, workdir: Path) -> Path:
             g.metadata = {**(g.metadata or {}), "snnc": {**((g.metadata or {}).get("snnc") or {}), **extra}}
             write_graph(out, g)
         return out
-    from snnc.compiler.artifact import CompileOptions, compile_model
+    from snnc.compile_model import CompileOptions, compile_model
 
     attention = case.source.split("-", 1)[1]
     ckpt = workdir / f"{case.source}.pt"

@@ -8,7 +8,7 @@ import pytest
 from regenerate import CASES  # tests/golden/regenerate.py
 
 from snnc.backends import cpu
-from snnc.backends.cpu.counts import Counter
+from snnc.compiler.analysis.counts import Counter
 from snnc.regress.core import load_artifact, make_inputs, measure
 from snnc.regress.synops import synops_per_step
 

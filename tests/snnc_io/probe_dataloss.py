@@ -131,7 +131,7 @@ def replacing(work: Path, base: Path) -> None:
 
 
 def main_probe() -> None:
-    from snnc.compiler.artifact import CompileOptions, compile_model
+    from snnc.compile_model import CompileOptions, compile_model
 
     targets = ["cpu", "onnx"] + ([] if "--no-lava" in sys.argv else ["lava"])
     with tempfile.TemporaryDirectory(prefix="snnc-probe-") as tmp:

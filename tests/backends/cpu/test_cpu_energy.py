@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-from snnc.backends.cpu.counts import Counter
-from snnc.backends.cpu.energy import compare_to_baseline, energy_report
+from snnc.compiler.analysis.counts import Counter
+from snnc.compiler.analysis.energy import compare_to_baseline, energy_report
 from snnc.frontends import model_to_graph
 from snnc.models import build_model
 
@@ -65,12 +65,13 @@ def test_eq_s1_to_s4_by_hand():
 
 def test_ratio_factors_multiply_to_ratio(nir_reference):
     """cnn_sinabs.nir (2×34×34) simulates and reports energy; analytic/measured = rate · padding · spatial."""
-    from snnc.backends.cpu.counts import measure
+    from snnc.backends.cpu import run as cpu_run
+    from snnc.compiler.analysis.counts import measure
     from snnc.frontends import load_graph
 
     g = load_graph(str(nir_reference / "02_cnn" / "cnn_sinabs.nir"))
     x = (np.random.default_rng(0).random((2, 8, 2, 34, 34)) < 0.15).astype(np.float32)
-    counter, out = measure(g, x, batch=1)
+    counter, out = measure(g, x, batch=1, run=cpu_run)
     rep = energy_report(g, counter)
     assert [r["kind"] for r in rep["layers"]] == ["Conv2d", "Conv2d", "Conv2d", "Affine", "Affine"]
     assert out.shape == (2, 8, 10)

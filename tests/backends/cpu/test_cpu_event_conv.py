@@ -23,6 +23,7 @@ from hypothesis import given, settings, strategies as st
 from snnc.backends.cpu import run
 from snnc.backends.cpu import event_conv as ec
 from snnc.errors import SnncError
+from snnc.backends.cpu import run as cpu_run
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -209,7 +210,7 @@ def test_fixed_point_pipeline_event_equals_dense(tiny_model):
     model, x = tiny_model("lif-snn-3", "asa")
     names = select_passes("lava", fixed_point=True)
     g, _ = run_pipeline(model_to_graph(model), names, pipeline_options("lava", names),
-                        context=PipelineContext(calibration=x.numpy()))
+                        context=PipelineContext(run=cpu_run, calibration=x.numpy()))
     dense = run(g, x.numpy(), timing="lava")
     event = run(g, x.numpy(), timing="lava", conv="event")
     assert dense.numerics == "fixed" and sum(s.sum() for s in dense.spikes.values()) > 0

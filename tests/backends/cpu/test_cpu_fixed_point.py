@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 from snnc.backends.cpu import run
 from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import make_graph
+from snnc.backends.cpu import run as cpu_run
 
 
 def lava_lif_reference(a_in: np.ndarray, du: int, dv: int, vth: int, bias_mant, bias_exp):
@@ -87,7 +88,7 @@ def test_quantized_pipeline_graph_runs(tiny_model):
     model, x = tiny_model("lif-snn-3", "asa")
     names = select_passes("lava", fixed_point=True)
     g, _ = run_pipeline(model_to_graph(model), names, pipeline_options("lava", names),
-                        context=PipelineContext(calibration=x.numpy()))
+                        context=PipelineContext(run=cpu_run, calibration=x.numpy()))
     a = run(g, x.numpy(), timing="lava")
     b = run(g, x.numpy(), timing="lava")
     assert a.numerics == "fixed"

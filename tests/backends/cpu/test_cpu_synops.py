@@ -12,7 +12,8 @@ import numpy as np
 import nir
 from hypothesis import given, settings, strategies as st
 
-from snnc.backends.cpu.counts import measure
+from snnc.backends.cpu import run as cpu_run
+from snnc.compiler.analysis.counts import measure
 from snnc.compiler.ir.graph_utils import make_graph
 
 
@@ -80,7 +81,7 @@ def test_synops_equal_brute_force(c_in_per_g, c_out_per_g, g, h, k, s, p, d, poo
     x = (rng.random((N, T, c_in, h, h)) < 0.3).astype(np.float32)
     if counts:
         x *= rng.integers(1, 4, size=x.shape)  # event counts: weighted by value
-    counter, _ = measure(graph, x, batch=1)
+    counter, _ = measure(graph, x, batch=1, run=cpu_run)
     frames = x.reshape(N * T, c_in, h, h)
     if pool:
         # every original event routed through its pooled position: a (pooled map) event of value v
@@ -104,6 +105,6 @@ def test_affine_synops_are_events_times_fanout():
              "output": nir.Output(output_type=np.array([5]))}
     g = make_graph(nodes, [("input", "fc"), ("fc", "lif"), ("lif", "output")])
     x = (rng.random((3, 4, 7)) < 0.4).astype(np.float32)
-    counter, _ = measure(g, x)
+    counter, _ = measure(g, x, run=cpu_run)
     assert counter.synapses["fc"].sop == 5 * x.sum()
     assert counter.synapses["fc"].fl_valid == 35

@@ -13,6 +13,7 @@ from lava_graphs import conv_graph, lif_node, spikes_input
 from snnc.compiler.ir.graph_utils import make_graph
 from snnc.errors import SnncError, UnsupportedNodeError
 from snnc_testing import lif_paper_input, paper_lif_to_fixed
+from snnc.backends.cpu import run as cpu_run
 
 
 def _with(graph: nir.NIRGraph, name: str, node, after: str) -> nir.NIRGraph:
@@ -58,7 +59,7 @@ def test_refuses_snnc_timing_and_subtractive_reset_in_fixed_point():
     with pytest.raises(SnncError, match="timing"):
         run(g, np.zeros((1, 2, 2, 6, 5)), timing="snnc")
     x = spikes_input(rng, 2, 6, (2, 6, 5))
-    gq, _ = quantize(g, calibration=x)
+    gq, _ = quantize(g, run=cpu_run, calibration=x)
     g.metadata["snnc"]["reset"] = "subtract"  # float: Lava's floating_pt neuron subtracts (NIR <= 1.0.5 IF)
     lava, cpu = run(g, x), cpu_run(g, x, timing="lava")
     assert sum(float(s.sum()) for s in cpu.spikes.values()) > 0
@@ -75,7 +76,7 @@ def test_fixed_point_weight_overflow_fails_naming_layer_or_clips_with_count():
 
     rng = np.random.default_rng(0)
     g = conv_graph(rng)
-    gq, _ = quantize(g, calibration=spikes_input(rng, 2, 4, (2, 6, 5)))
+    gq, _ = quantize(g, run=cpu_run, calibration=spikes_input(rng, 2, 4, (2, 6, 5)))
     w = np.asarray(gq.nodes["b1_fc"].weight).copy()
     w[0, 0], w[1, 0] = 300.0, 3.0  # column 0 is column 0 in both CHW and Lava (W, H, C) order
     gq.nodes["b1_fc"] = nir.Affine(weight=w, bias=np.zeros(w.shape[0], np.float32))
@@ -140,7 +141,7 @@ def test_artifact_round_trip_runs_without_the_graph(tmp_path):
     rng = np.random.default_rng(4)
     g = conv_graph(rng, pool=2, timegain=5)
     x = spikes_input(rng, 2, 5, (2, 6, 5))
-    gq, _ = quantize(g, calibration=x)
+    gq, _ = quantize(g, run=cpu_run, calibration=x)
     folder = write_lava_artifact(gq, tmp_path)
     assert (folder / "spec.json").exists() and list(folder.glob("*.npy"))
     from snnc.artifact_manifest import write_manifest

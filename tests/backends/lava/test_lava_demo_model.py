@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import torch
 
+from snnc.backends.cpu import run as cpu_run
+
 pytestmark = pytest.mark.lava
 
 
@@ -42,7 +44,7 @@ def test_demo_asa_model_on_lava_equals_cpu(demo_source, fixed):
     names = select_passes("lava", fixed_point=fixed)
     assert "fuse_asa_gains" in names and ("quantize" in names) == fixed
     graph, _ = run_pipeline(source, names, pipeline_options("lava", names, fuse_asa_gains={"granularity": "tc"}),
-                            context=PipelineContext(calibration=calib))
+                            context=PipelineContext(run=cpu_run, calibration=calib))
     assert any(type(n).__name__ == "TimeGain" for n in graph.nodes.values())
     got = lava.run(graph, x, timing="lava", record_voltage=fixed)
     ref = cpu_run(graph, x, timing="lava", record_voltage=fixed)

@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from lava_graphs import conv_graph, residual_graph, spikes_input
 
+from snnc.backends.cpu import run as cpu_run
+
 pytestmark = pytest.mark.lava
 
 graphs = st.fixed_dictionaries({
@@ -46,7 +48,7 @@ def _fixed_case(p):
     from snnc.compiler.passes.quantize import quantize
 
     g, x = _graph_and_input(p)
-    gq, _ = quantize(g, calibration=x)
+    gq, _ = quantize(g, run=cpu_run, calibration=x)
     lava = lava_run(gq, x, record_voltage=True)
     cpu = cpu_run(gq, x, timing="lava", record_voltage=True)
     assert lava.numerics == "fixed" and set(lava.spikes) == {"b0_lif", "b1_lif"}
@@ -120,7 +122,7 @@ def test_residual_sum_of_two_spike_trains_equals_cpu(fixed):
     rng = np.random.default_rng(11)
     g, x = residual_graph(rng), spikes_input(rng, 1, 6, (2, 5, 5), p=0.5)
     if fixed:
-        g, _ = quantize(g, calibration=x)
+        g, _ = quantize(g, run=cpu_run, calibration=x)
     lava, cpu = lava_run(g, x, record_voltage=True), cpu_run(g, x, timing="lava", record_voltage=True)
     both = (lava.spikes["b0_lif"] + lava.spikes["b1_lif"])[:, :-1]  # what b2_conv sees one step later
     assert np.any(both[:, :] == 2), "the case must sum two spikes on one input"
@@ -186,7 +188,7 @@ def test_two_synapses_through_one_timegain_equal_cpu(fixed):
     g = make_graph(nodes, edges, {"snnc": {"threshold": ">", "dt": 1e-3, "numerics": "float"}})
     x = spikes_input(rng, 2, T, (C, H, W), p=0.5)
     if fixed:
-        g, _ = quantize(g, calibration=x)
+        g, _ = quantize(g, run=cpu_run, calibration=x)
     lava, cpu = lava_run(g, x, record_voltage=True), cpu_run(g, x, timing="lava", record_voltage=True)
     assert lava.spikes["b0_lif"].sum() > 0
     np.testing.assert_array_equal(lava.spikes["b0_lif"], cpu.spikes["b0_lif"])

@@ -22,7 +22,7 @@ CHANGED = "sha256 differs from the manifest: the artifact was changed after comp
 
 @pytest.fixture(scope="module")
 def lava_artifact(tmp_path_factory) -> Path:
-    from snnc.compiler.artifact import CompileOptions, compile_model
+    from snnc.compile_model import CompileOptions, compile_model
 
     d = tmp_path_factory.mktemp("lava-tampered")
     tiny_checkpoint(d / "m.pt")

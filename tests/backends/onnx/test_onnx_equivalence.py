@@ -17,6 +17,7 @@ from snnc.backends import cpu
 from snnc.backends import onnx as onnx_backend
 from snnc.compiler.ir import TimeGain, make_graph
 from snnc.regress.core import load_artifact, make_inputs
+from snnc.backends.cpu import run as cpu_run
 
 
 def _assert_same(a, b, voltages: bool = False) -> None:
@@ -122,7 +123,7 @@ def random_fixed_graphs(draw):
         if isinstance(node, nir.AvgPool2d):  # an average of spikes is not an integer signal
             graph.nodes[name] = nir.SumPool2d(kernel_size=node.kernel_size, stride=node.stride, padding=node.padding)
     graph.metadata["snnc"]["reset"] = "zero"
-    fixed, _ = quantize(graph, calibration=x)
+    fixed, _ = quantize(graph, run=cpu_run, calibration=x)
     return fixed, x, timing
 
 
@@ -157,7 +158,7 @@ def test_other_architectures_match_cpu(model, attention, pipeline):
     fixed = pipeline == "lava"
     passes = select_passes(pipeline, fixed_point=fixed)
     options = pipeline_options(pipeline, passes, fuse_asa_gains={"granularity": "tc"})
-    graph, _ = run_pipeline(model_to_graph(net), passes, options, context=PipelineContext(calibration=x))
+    graph, _ = run_pipeline(model_to_graph(net), passes, options, context=PipelineContext(run=cpu_run, calibration=x))
     assert (graph.metadata["snnc"].get("numerics") == "fixed") == fixed
     for timing in ("snnc", "lava"):
         ref = cpu.run(graph, x, timing=timing, record_voltage=fixed)

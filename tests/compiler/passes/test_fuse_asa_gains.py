@@ -11,6 +11,7 @@ from passes_helpers import snapshot, tiny_frames, tiny_graph, tiny_model
 from snnc.compiler.ir.graph_utils import node_kind
 from snnc.compiler.passes import PassError, fold_batchnorm, fuse_asa_gains
 from snnc.compiler.passes.fuse_asa_gains import reduce_gain
+from snnc.backends.cpu import run as cpu_run
 
 pytest.importorskip("snnc.backends.cpu")
 
@@ -39,7 +40,7 @@ def test_gains_are_mean_exact_factor(upstream):
     g0, _ = fold_batchnorm(tiny_graph("asa", seed=3))
     for gran in ("tchw", "tc", "t"):
         expected = _oracle_gains(model, x, upstream, gran)
-        g, rec = fuse_asa_gains(g0, calibration=x, granularity=gran, upstream=upstream)
+        g, rec = fuse_asa_gains(g0, run=cpu_run, calibration=x, granularity=gran, upstream=upstream)
         assert not any(node_kind(n) == "ASA" for n in g.nodes.values())
         for i, exp in enumerate(expected):
             node = g.nodes[f"b{i}_attn"]
@@ -62,10 +63,10 @@ def test_reduce_gain_shapes_and_means():
 def test_no_mutation_and_needs_calibration():
     g0, _ = fold_batchnorm(tiny_graph("asa"))
     before = snapshot(g0)
-    fuse_asa_gains(g0, calibration=tiny_frames(2), granularity="tc")
+    fuse_asa_gains(g0, run=cpu_run, calibration=tiny_frames(2), granularity="tc")
     assert snapshot(g0) == before
     with pytest.raises(PassError, match="needs calibration frames"):
-        fuse_asa_gains(g0, calibration=None)
+        fuse_asa_gains(g0, run=cpu_run, calibration=None)
 
 
 def test_channel_granularity_is_time_constant_and_folds_exactly():
@@ -74,7 +75,7 @@ def test_channel_granularity_is_time_constant_and_folds_exactly():
 
     x = tiny_frames(3, seed=5)
     g0, _ = fold_batchnorm(tiny_graph("asa", seed=5))
-    g, _ = fuse_asa_gains(g0, calibration=x, granularity="c")
+    g, _ = fuse_asa_gains(g0, run=cpu_run, calibration=x, granularity="c")
     gain = g.nodes["b1_attn"].gain
     assert gain.shape == (4, 4, 1, 1) and np.all(gain == gain[:1])
     before = snapshot(g)
@@ -86,6 +87,6 @@ def test_channel_granularity_is_time_constant_and_folds_exactly():
     a, b = run(g, v, record_voltage=True), run(folded, v, record_voltage=True)
     for name in ("b0_lif", "b1_lif", "b2_lif"):
         np.testing.assert_allclose(b.voltages[name], a.voltages[name], rtol=1e-5, atol=1e-5)
-    tc, _ = fuse_asa_gains(g0, calibration=x, granularity="tc")
+    tc, _ = fuse_asa_gains(g0, run=cpu_run, calibration=x, granularity="tc")
     _, rec_tc = fold_static_gains(tc)
     assert not rec_tc.removed and len(rec_tc.details["not_folded"]) == 3

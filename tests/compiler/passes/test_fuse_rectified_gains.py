@@ -16,6 +16,7 @@ from snnc.compiler.passes import PipelineContext
 from snnc.compiler.pipeline import run_pipeline, select_passes
 from snnc.frontends import model_to_graph
 from snnc.models import build_model, demo_config
+from snnc.backends.cpu import run as cpu_run
 
 
 @pytest.fixture(scope="module", params=["ta", "ca", "sa", "tcsa"])
@@ -32,7 +33,7 @@ def graph_and_sample(request):
 
 def _fused(graph, x, rectify: bool):
     options = {"fuse_asa_gains": {"granularity": "tchw", "rectify": rectify}}
-    g, _ = run_pipeline(graph, select_passes("cpu"), options, context=PipelineContext(calibration=x))
+    g, _ = run_pipeline(graph, select_passes("cpu"), options, context=PipelineContext(run=cpu_run, calibration=x))
     return g
 
 
@@ -76,6 +77,6 @@ def test_fixed_point_and_lava_refuse_the_rectified_gain(graph_and_sample):
     fused = _fused(graph, x, True)
     name = next(n for n, node in fused.nodes.items() if node_kind(node) == "TimeGain")
     with pytest.raises(SnncError, match=f"TimeGain {name!r} rectifies"):
-        run_pipeline(fused, ["quantize"], context=PipelineContext(calibration=x))
+        run_pipeline(fused, ["quantize"], context=PipelineContext(run=cpu_run, calibration=x))
     with pytest.raises(SnncError, match="rectifies its input"):
         lower(fused)

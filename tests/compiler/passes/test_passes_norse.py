@@ -21,6 +21,7 @@ from snnc.compiler.ir.graph_utils import node_kind
 from snnc.compiler.ir.serialize import export_standard, write_graph
 from snnc.compiler.passes import fold_batchnorm, fold_lif_r, fuse_pooling
 from snnc.frontends import model_to_graph
+from snnc.backends.cpu import run as cpu_run
 
 norse = pytest.importorskip("norse.torch")
 T = 12
@@ -65,7 +66,7 @@ def test_asa_network_with_channel_gains_runs_in_norse(tmp_path):
     names = select_passes("nir")
     assert names == ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "fold_lif_r"]
     g, _ = run_pipeline(tiny_graph("asa", seed=4, T=T), names, {"fuse_asa_gains": {"granularity": "c"}},
-                        context=PipelineContext(calibration=tiny_frames(4, seed=4, T=T)))
+                        context=PipelineContext(run=cpu_run, calibration=tiny_frames(4, seed=4, T=T)))
     std, notes = export_standard(g)
     assert notes == []
     write_graph(tmp_path / "g.nir", std)

@@ -11,6 +11,7 @@ from snnc.compiler.passes import PASSES, PassError, PassRecord, PipelineContext,
 from snnc.compiler.pipeline import (PIPELINES, PipelineError, parse_pass_list, pipeline_options, run_pipeline,
                                     select_passes)
 from snnc.errors import SnncError
+from snnc.backends.cpu import run as cpu_run
 
 
 def _break_edges(graph):
@@ -64,7 +65,7 @@ def test_pass_lists():
     with pytest.raises(SnncError, match="^passes: unknown pass 'bogus'"):
         parse_pass_list("fold_batchnorm,bogus")
     # the library names the value; the compile options (what `snnc compile` parses) name the flag
-    from snnc.compiler.artifact import CompileOptions
+    from snnc.compiler.compile_options import CompileOptions
 
     with pytest.raises(SnncError, match="^--fixed-point: target 'nir'"):
         CompileOptions(target="nir", fixed_point=True).pass_names()
@@ -106,7 +107,7 @@ def test_declared_options_and_context():
     register_pass(spy)
     try:
         _, records = run_pipeline(tiny_graph("none"), ["spy"], {"spy": {"scale": 2.0}},
-                                  context=PipelineContext(calibration="frames"))
+                                  context=PipelineContext(run=cpu_run, calibration="frames"))
     finally:
         del PASSES["spy"]
     assert seen == {"calibration": "frames", "scale": 2.0}

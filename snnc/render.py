@@ -1,4 +1,4 @@
-"""Rich tables and a matplotlib figure for a ``simulate`` result (see :mod:`snnc.backends.cpu.session`)."""
+"""Rich tables and a matplotlib figure for a ``simulate`` result (see :mod:`snnc.simulate_session`)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import nir
 
-from snnc.backends.cpu.counts import Counter, target_layer
+from snnc.compiler.analysis.counts import Counter, target_layer
 from snnc.compiler.analysis.flops import analyze
 
 E_MAC_PJ = 4.6

@@ -1,7 +1,7 @@
 """One ``snnc simulate`` run as a library call: load, get data, run in batches, count, summarise.
 
 ``simulate(source, ...)`` returns a plain dict (JSON-ready) with per-layer activity, accuracy when the
-labels are known, and, with ``energy=True``, the energy report of :mod:`snnc.backends.cpu.energy`
+labels are known, and, with ``energy=True``, the energy report of :mod:`snnc.compiler.analysis.energy`
 (counts always come from the CPU reference simulator; another ``backend`` supplies the spikes and
 accuracy it reports). ``timing=None`` follows the backend (``"lava"`` on Lava, else ``"snnc"``);
 ``compare="cpu"`` also runs the CPU reference on the same inputs and timing and reports, per spiking
@@ -127,7 +127,7 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
              progress: Callable[[str, int, int], None] | None = None, conv: str = "dense",
              convention: str | None = None) -> dict:
     """The full ``snnc simulate`` computation (module docstring)."""
-    from snnc.backends.cpu.energy import E_AC_PJ, E_MAC_PJ, Constants, compare_to_baseline, energy_report
+    from snnc.compiler.analysis.energy import E_AC_PJ, E_MAC_PJ, Constants, compare_to_baseline, energy_report
     from snnc.backends.registry import get_backend
     from snnc.compiler.analysis.memory import require_simulation
 
@@ -211,7 +211,7 @@ def counted_run(g: nir.NIRGraph, x: Frames, y: np.ndarray | None, *, timing: str
                 conv: str, progress=None):
     """(counter, correct predictions or None): the cpu simulator over x batch by batch with counting;
     only per-layer counts are kept, so memory does not grow with the number of samples."""
-    from snnc.backends.cpu.counts import Counter
+    from snnc.compiler.analysis.counts import Counter
     from snnc.backends.cpu.simulator import run
 
     counter, hits = Counter(g), None
@@ -247,7 +247,7 @@ def _backend_run(mod, g: nir.NIRGraph, x: Frames, y: np.ndarray | None, rows: di
 def _steps(g: nir.NIRGraph, steps: int | None, data: str, source: str, dt: float | None) -> int:
     """T of this run: --T/--steps, else the --data file's T (a disagreement is an error naming both),
     else the graph's, else 10; refuses first a graph whose neurons need a dt it does not carry."""
-    from snnc.compiler.compile_data import check_steps_fit, is_array_file, resolve_T
+    from snnc.compile_data import check_steps_fit, is_array_file, resolve_T
     from snnc.compiler.timestep import require_dt
 
     require_dt(g, dt, where=source)
@@ -264,7 +264,7 @@ def _baseline_graph(source: str, baseline: str) -> tuple[nir.NIRGraph, list[str]
     options (BN folded, pools fused, same numerics), so Eqs. S3–S4 compare layers of the same
     structure (a fused 4×4/s2 conv has fewer FLOPs than its 3×3 conv + pool). Returns the graph and
     the passes applied (None when used as given)."""
-    from snnc.compiler.artifact import options_from_manifest
+    from snnc.compile_model import options_from_manifest
 
     gb = load_any(baseline, "--baseline")
     if not Path(source).is_dir() or Path(baseline).is_dir():
@@ -272,10 +272,11 @@ def _baseline_graph(source: str, baseline: str) -> tuple[nir.NIRGraph, list[str]
     opts = options_from_manifest(source)
     if opts is None:
         return gb, None
-    from snnc.compiler.artifact import compile_graph
+    from snnc.backends.cpu.simulator import run as cpu_run
+    from snnc.compile_model import compile_graph
 
     opts.holdout = 0
-    compiled, _ = compile_graph(gb, opts)
+    compiled, _ = compile_graph(gb, opts, run=cpu_run)
     return compiled, opts.pass_names()
 
 

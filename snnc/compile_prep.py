@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import nir
 
-from snnc.compiler.compile_data import check_steps_fit, resolve_T
+from snnc.compile_data import check_steps_fit, resolve_T
 from snnc.compiler.ir.graph_utils import back_edges, make_graph, node_kind
 from snnc.compiler.ir.kinds import ALL_NEURON_KINDS
 from snnc.compiler.timestep import require_dt

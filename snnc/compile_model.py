@@ -1,4 +1,4 @@
-"""``compile_model``: input file -> passes -> fidelity -> an artifact directory, written atomically.
+"""The compile use case, ``compile_model``: input file -> passes -> fidelity -> an artifact directory, written atomically.
 
 The directory (snnc.io.atomic_dir: a failure anywhere leaves nothing) holds
 
@@ -8,93 +8,36 @@ The directory (snnc.io.atomic_dir: a failure anywhere leaves nothing) holds
 * ``report.json`` / ``report.md``: what each pass changed and the fidelity on held-out samples;
 * target extras: ``lava`` -> ``snnc.backends.lava.write_lava_artifact(graph, dir)``; ``onnx`` ->
   ``snnc.backends.onnx.export_onnx(graph, dir / "model.onnx")``; ``nir`` -> ``standard.nir`` when the
-  graph has a standard-NIR form (each is skipped with a note when its backend is not installed).
+  graph has a standard-NIR form.
+
+It lives in the app layer (docs/design.md §1): it reads data (:mod:`snnc.compile_data`), loads
+files through the frontends and hands the compiler the reference interpreter ``snnc.backends.cpu.run``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import importlib
 import importlib.metadata
-import importlib.util
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import nir
 
-from snnc.compiler.compile_data import SYNTHETIC_SHAPE, frames_for, graph_input_shape, resolve_T
-from snnc.compiler.compile_prep import prepare_source
-from snnc.compiler.ir.graph_utils import input_names, node_kind
+from snnc.compile_data import SYNTHETIC_SHAPE, frames_for, graph_input_shape, resolve_T
+from snnc.compile_prep import prepare_source
+from snnc.compiler.compile_options import CompileOptions
 from snnc.compiler.passes import PipelineContext
-from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY, GRANULARITIES
-from snnc.compiler.pipeline import TARGETS, parse_pass_list, pipeline_options, run_pipeline, select_passes
+from snnc.compiler.pipeline import pipeline_options, run_pipeline
 from snnc.compiler.window_attention import is_attention
 from snnc.errors import SnncError
 
+__all__ = ["CompileOptions", "compile_graph", "compile_model", "load_frames", "options_from_manifest",
+           "package_versions", "sha256_file"]
+
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class CompileOptions:
-    target: str
-    passes: str | None = None
-    calibrate: int = 64
-    holdout: int = 64
-    asa_mode: str = "fused"
-    gain_granularity: str = DEFAULT_GRANULARITY
-    fixed_point: bool | None = None  # None: True for lava, False otherwise
-    clip_weights: bool = False
-    data: str = "synthetic"
-    seed: int = 0
-    T: int | None = None  # steps per sample: --T, else the --data file's, else metadata["snnc"]["T"]
-    dt: float | None = None  # seconds per step: --dt, else metadata["snnc"]["dt"] (required when neurons need it)
-    convention: str | None = None  # --convention: the exporting framework's deviations (snnc.frontends.conventions)
-
-    def validate(self) -> None:
-        if self.target not in TARGETS:
-            raise SnncError(f"--target: unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
-        if self.calibrate < 0:
-            raise SnncError(f"--calibrate: must be >= 0 samples, got {self.calibrate}")
-        if self.T is not None and self.T < 1:
-            raise SnncError(f"--T: must be at least 1 step, got {self.T}")
-        if self.dt is not None and not self.dt > 0:
-            raise SnncError(f"--dt: must be > 0 seconds, got {self.dt}")
-        if self.holdout < 0:
-            raise SnncError(f"--holdout: must be >= 0, got {self.holdout}")
-        if self.asa_mode not in ("fused", "exact"):
-            raise SnncError(f"--asa-mode: must be 'fused' or 'exact', got {self.asa_mode!r}")
-        if self.gain_granularity not in GRANULARITIES:
-            raise SnncError(f"--gain-granularity: must be one of {', '.join(GRANULARITIES)}, "
-                            f"got {self.gain_granularity!r}")
-        if self.target == "lava" and self.asa_mode == "exact":
-            raise SnncError("--asa-mode exact: the lava target cannot run ASA exactly (non-causal in time); "
-                            "use --asa-mode fused")
-
-    def pass_names(self) -> list[str]:
-        """The pass list; an error of the pipeline module names the flag that chose the value."""
-        if self.passes:
-            return _flagged(parse_pass_list, self.passes)
-        fixed = self.fixed_point if self.fixed_point is not None else self.target == "lava"
-        return _flagged(select_passes, self.target, asa_mode=self.asa_mode, fixed_point=fixed)
-
-
-#: the flag of ``snnc compile`` that sets each value the pipeline module names in its errors
-_FLAGS = {"passes": "--passes", "fixed_point": "--fixed-point", "target": "--target"}
-
-
-def _flagged(choose: Callable[..., list[str]], *args: Any, **kwargs: Any) -> list[str]:
-    """``choose(*args, **kwargs)``; its SnncError "value: problem" is re-raised as "--flag: problem"."""
-    try:
-        return choose(*args, **kwargs)
-    except SnncError as e:
-        value, _, problem = str(e).partition(":")
-        if type(e) is not SnncError or value not in _FLAGS:
-            raise
-        raise SnncError(f"{_FLAGS[value]}:{problem}") from None
 
 
 def sha256_file(path: str | Path) -> str:
@@ -153,21 +96,13 @@ def _target_extras(graph: nir.NIRGraph, target: str, out: Path) -> list[str]:
     """Write the target's own files into ``out``; return notes."""
     notes: list[str] = []
     if target == "lava":
-        if importlib.util.find_spec("snnc.backends.lava") is None:
-            return ["lava: snnc.backends.lava is not installed; only graph.nir written"]
-        mod = importlib.import_module("snnc.backends.lava")
-        if hasattr(mod, "write_lava_artifact"):
-            mod.write_lava_artifact(graph, out)
-        else:
-            notes.append("lava: snnc.backends.lava has no write_lava_artifact; only graph.nir written")
+        from snnc.backends.lava import write_lava_artifact
+
+        write_lava_artifact(graph, out)
     elif target == "onnx":
-        if importlib.util.find_spec("snnc.backends.onnx") is None:
-            return ["onnx: snnc.backends.onnx is not installed; no model.onnx written"]
-        mod = importlib.import_module("snnc.backends.onnx")
-        if hasattr(mod, "export_onnx"):
-            mod.export_onnx(graph, out / "model.onnx")
-        else:
-            notes.append("onnx: snnc.backends.onnx has no export_onnx; no model.onnx written")
+        from snnc.backends.onnx import export_onnx
+
+        export_onnx(graph, out / "model.onnx")
     elif target == "nir":
         from snnc.compiler.ir.serialize import export_standard, write_graph
 
@@ -181,16 +116,16 @@ def _target_extras(graph: nir.NIRGraph, target: str, out: Path) -> list[str]:
 
 def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress | None = None,
                   on_pass: Callable[[str], None] | None = None,
-                  notes: list[str] | None = None) -> tuple[nir.NIRGraph, list]:
+                  notes: list[str] | None = None, *, run: Callable[..., Any]) -> tuple[nir.NIRGraph, list]:
     """Run ``opts``' pass list on ``source`` (calibrating on ``opts.data`` when a pass needs it);
     returns the compiled graph and the pass records (notes on the data used go to ``notes``).
-    ``source`` is not modified."""
+    ``source`` is not modified. ``run``: the interpreter that probes calibration data."""
     names = opts.pass_names()
     calib = _calibration(source, opts, names, notes if notes is not None else [])
     options = pipeline_options(opts.target, names, fuse_asa_gains={"granularity": opts.gain_granularity},
                                quantize={"clip_weights": opts.clip_weights})
     return run_pipeline(source, names, options, on_pass=on_pass,
-                        context=PipelineContext(calibration=calib, progress=progress))
+                        context=PipelineContext(calibration=calib, run=run, progress=progress))
 
 
 def options_from_manifest(artifact: str | Path) -> CompileOptions | None:
@@ -220,6 +155,7 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
     from snnc.compiler.ir.serialize import write_graph
     from snnc.compiler.report import build_report, dumps, render_markdown
     from snnc.frontends import load_graph
+    from snnc.backends.cpu import run
     from snnc.artifact_manifest import write_manifest
     from snnc.io import atomic_dir
 
@@ -231,7 +167,7 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
         refuse_cpu_only_semantics(graph, f"--target {opts.target}")
     source, notes = prepare_source(graph, opts, str(path))
     names = opts.pass_names()
-    compiled, records = compile_graph(source, opts, progress=progress, on_pass=on_pass, notes=notes)
+    compiled, records = compile_graph(source, opts, progress=progress, on_pass=on_pass, notes=notes, run=run)
     fid = None
     if opts.holdout > 0:
         T = ((source.metadata or {}).get("snnc") or {}).get("T")
@@ -239,7 +175,7 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
         notes += [f"hold-out: {note}; fidelity is spike agreement only (no labels, no accuracy)"] if note else []
         # streamed batch by batch; lava as deployed: one step of synaptic delay per layer
         runs = fidelity.measure_timings(source, compiled, x, y, ("snnc", "lava") if opts.target == "lava" else ("snnc",),
-                                        progress=progress)
+                                        progress=progress, run=run)
         fid = runs["snnc"]
         if "lava" in runs:
             fid["lava_timing"] = runs["lava"]

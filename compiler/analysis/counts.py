@@ -25,6 +25,7 @@ Attention/TimeGain extra multiplies are counted from their real shapes (see :fun
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 import nir
@@ -223,10 +224,10 @@ class Counter:
 
 def measure(graph: nir.NIRGraph, x: np.ndarray, *, timing: str = "snnc", batch: int = 16, threshold: str | None = None,
             dt: float | None = None, progress=None, keep_outputs: bool = True,
-            conv: str = "dense") -> tuple[Counter, np.ndarray | None]:
-    """Run ``graph`` on x in batches with counting; (counter, graph outputs [N, T, ...] or None)."""
-    from snnc.backends.cpu.simulator import run
-
+            conv: str = "dense", run: Callable[..., Any]) -> tuple[Counter, np.ndarray | None]:
+    """Run ``graph`` on x in batches with counting; (counter, graph outputs [N, T, ...] or None).
+    ``run``: the interpreter, called with the counting ``observer`` (the reference one:
+    ``snnc.backends.cpu.run``, docs/design.md §3.6)."""
     counter = Counter(graph)
     outs = []
     for i in range(0, len(x), batch):

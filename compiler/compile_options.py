@@ -1,0 +1,74 @@
+"""``CompileOptions``: what ``snnc compile`` was asked for, checked, and the pass list it selects.
+
+The compile use case itself (load, calibrate, passes, fidelity, artifact directory) is
+:mod:`snnc.compile_model` in the app layer; the options are compiler facts (targets, passes,
+granularities), so they live here and the app, the manifest reader and the tests share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY, GRANULARITIES
+from snnc.compiler.pipeline import TARGETS, parse_pass_list, select_passes
+from snnc.errors import SnncError
+
+
+@dataclass
+class CompileOptions:
+    target: str
+    passes: str | None = None
+    calibrate: int = 64
+    holdout: int = 64
+    asa_mode: str = "fused"
+    gain_granularity: str = DEFAULT_GRANULARITY
+    fixed_point: bool | None = None  # None: True for lava, False otherwise
+    clip_weights: bool = False
+    data: str = "synthetic"
+    seed: int = 0
+    T: int | None = None  # steps per sample: --T, else the --data file's, else metadata["snnc"]["T"]
+    dt: float | None = None  # seconds per step: --dt, else metadata["snnc"]["dt"] (required when neurons need it)
+    convention: str | None = None  # --convention: the exporting framework's deviations (snnc.frontends.conventions)
+
+    def validate(self) -> None:
+        if self.target not in TARGETS:
+            raise SnncError(f"--target: unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
+        if self.calibrate < 0:
+            raise SnncError(f"--calibrate: must be >= 0 samples, got {self.calibrate}")
+        if self.T is not None and self.T < 1:
+            raise SnncError(f"--T: must be at least 1 step, got {self.T}")
+        if self.dt is not None and not self.dt > 0:
+            raise SnncError(f"--dt: must be > 0 seconds, got {self.dt}")
+        if self.holdout < 0:
+            raise SnncError(f"--holdout: must be >= 0, got {self.holdout}")
+        if self.asa_mode not in ("fused", "exact"):
+            raise SnncError(f"--asa-mode: must be 'fused' or 'exact', got {self.asa_mode!r}")
+        if self.gain_granularity not in GRANULARITIES:
+            raise SnncError(f"--gain-granularity: must be one of {', '.join(GRANULARITIES)}, "
+                            f"got {self.gain_granularity!r}")
+        if self.target == "lava" and self.asa_mode == "exact":
+            raise SnncError("--asa-mode exact: the lava target cannot run ASA exactly (non-causal in time); "
+                            "use --asa-mode fused")
+
+    def pass_names(self) -> list[str]:
+        """The pass list; an error of the pipeline module names the flag that chose the value."""
+        if self.passes:
+            return _flagged(parse_pass_list, self.passes)
+        fixed = self.fixed_point if self.fixed_point is not None else self.target == "lava"
+        return _flagged(select_passes, self.target, asa_mode=self.asa_mode, fixed_point=fixed)
+
+
+#: the flag of ``snnc compile`` that sets each value the pipeline module names in its errors
+_FLAGS = {"passes": "--passes", "fixed_point": "--fixed-point", "target": "--target"}
+
+
+def _flagged(choose: Callable[..., list[str]], *args: Any, **kwargs: Any) -> list[str]:
+    """``choose(*args, **kwargs)``; its SnncError "value: problem" is re-raised as "--flag: problem"."""
+    try:
+        return choose(*args, **kwargs)
+    except SnncError as e:
+        value, _, problem = str(e).partition(":")
+        if type(e) is not SnncError or value not in _FLAGS:
+            raise
+        raise SnncError(f"{_FLAGS[value]}:{problem}") from None
