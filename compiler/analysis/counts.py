@@ -80,7 +80,10 @@ class SynapseCount:
         """The synaptic operations of frames x [m, *in_shape]: ⟨Σ_frames x·k², F⟩ (not accumulated).
         The one synaptic-operation count: :meth:`add` and the regression counter
         (:mod:`snnc.regress.synops`) both call it."""
-        return float((self.frame_sum(x) * self.fanout).sum())
+        return self._ops_of(self.frame_sum(x))
+
+    def _ops_of(self, total: torch.Tensor) -> float:
+        return float((total * self.fanout).sum())
 
     def add(self, x: torch.Tensor) -> None:
         x = x.reshape(x.shape[0], *self.in_shape)
@@ -88,7 +91,7 @@ class SynapseCount:
         nz = (x != 0).sum(0).to(torch.float64)
         self.events += float(total.sum())
         self.nonzero += float(nz.sum())
-        self.sop += self.ops(x)
+        self.sop += self._ops_of(total)  # the same product as ops(x), on the frame sum computed once
         self.mac += float((nz * self.fanout).sum())
         self.frames += int(x.shape[0])
         if self.binary and bool(((x != 0) & (x != 1.0 / self.value_scale)).any()):
