@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	@# lava-nc 0.10.0 declares Python <3.11: install it alone, its dependency pins are in pyproject.toml.
 	@# Its one 3.11 incompatibility is handled in backends/lava/compat.py (no site-packages edits).
-	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python lava-nc==0.10.0
+	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python lava-nc==0.10.0 lava-dl==0.6.0
 	@touch $(STAMP)
 
 test: install

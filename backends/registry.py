@@ -36,4 +36,6 @@ def get_backend(name: str) -> ModuleType:
 
 register_backend("cpu", "snnc.backends.cpu")
 register_backend("lava", "snnc.backends.lava")
+register_backend("loihi2", "snnc.backends.loihi2")
+register_backend("netx", "snnc.backends.netx")
 register_backend("onnx", "snnc.backends.onnx")

@@ -3,7 +3,7 @@
     .venv/bin/python bench/run_all.py --only cpu        (or: .venv/bin/python bench/bench_cpu.py)
 
 Setup: LIF-SNN-3 (2×32×32, widths 64/128/128, FC 8192→256→11, T = 60), random weights rescaled
-block by block (``snnc.backends.cpu.activity.scale_to_rate``, on one sample) so every layer fires
+block by block (``snnc.models.activity.scale_to_rate``, on one sample) so every layer fires
 ~10 %; input: 16 synthetic DVS-gesture test samples; batch 16; torch with 2 threads. Timed, interleaved,
 median of the repeats: (a) the PyTorch model's forward, (b) ``snnc.backends.cpu.run`` on the model's own
 graph (uncompiled: exact, NCHW; and channels_last), for ASA and vanilla, (c) ``run`` on the **compiled**
@@ -48,7 +48,7 @@ PAPER = dict(model="lif-snn-3", T=60, in_channels=2, input_size=[32, 32], num_cl
 
 
 def _models(n: int):
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.data import load_dataset
     from snnc.models import build_model
 

@@ -4,7 +4,7 @@
 
 Setup: the demo LIF-SNN-3 with ASA (``snnc.models.registry.demo_config("asa")``: 2×32×32, widths
 8/16/16, FC 64 → 8, T = 8), random init rescaled so every layer fires ~10 %
-(``snnc.backends.cpu.activity.scale_to_rate``), compiled by the real lava pipeline
+(``snnc.models.activity.scale_to_rate``), compiled by the real lava pipeline
 (``select_passes("lava")``: fold BN, fuse pooling, ASA → TimeGain, and ``quantize`` for fixed point)
 with 16 synthetic calibration samples; inputs: synthetic DVS-gesture test samples. Timed, same
 process, same inputs: ``snnc.backends.lava.run`` (build + compile + run, and the stepping alone) in
@@ -27,7 +27,7 @@ from snnc.backends.cpu import run as cpu_run
 def _demo_graphs(n_calib: int = 16):
     import torch
 
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.compiler.passes import PipelineContext
     from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.data import load_dataset

@@ -47,6 +47,8 @@ class CompileOptions:
         if self.gain_granularity not in GRANULARITIES:
             raise SnncError(f"--gain-granularity: must be one of {', '.join(GRANULARITIES)}, "
                             f"got {self.gain_granularity!r}")
+        if self.target == "netx":  # NetX: Loihi's integer LIF, no per-step input gain (backends/netx)
+            _check_netx(self)
         if self.target == "lava" and self.asa_mode == "exact":
             raise SnncError("--asa-mode exact: the lava target cannot run ASA exactly (non-causal in time); "
                             "use --asa-mode fused")
@@ -55,8 +57,19 @@ class CompileOptions:
         """The pass list; an error of the pipeline module names the flag that chose the value."""
         if self.passes:
             return _flagged(parse_pass_list, self.passes)
-        fixed = self.fixed_point if self.fixed_point is not None else self.target == "lava"
+        fixed = self.fixed_point if self.fixed_point is not None else self.target in ("lava", "netx", "loihi2")
         return _flagged(select_passes, self.target, asa_mode=self.asa_mode, fixed_point=fixed)
+
+
+def _check_netx(opts: CompileOptions) -> None:
+    """What a NetX file cannot express, refused before any work: float numerics, exact ASA, per-step gains."""
+    if opts.fixed_point is False:
+        raise SnncError("--float: --target netx writes Loihi's fixed-point LIF; drop --float (or use --target lava)")
+    if opts.asa_mode == "exact":
+        raise SnncError("--asa-mode exact: NetX cannot run ASA (needs the whole window); use --asa-mode fused")
+    if opts.gain_granularity != "c":
+        raise SnncError(f"--gain-granularity {opts.gain_granularity}: NetX's LIF has no per-step input gain; "
+                        "use c (per-channel gains folded into the weights, the netx default)")
 
 
 #: the flag of ``snnc compile`` that sets each value the pipeline module names in its errors

@@ -7,6 +7,11 @@ Both graphs run on ``snnc.backends.cpu`` (snnc timing). Per spiking layer presen
 * ``step_agreement``: fraction of (n, t, neuron) entries with equal spikes;
 * ``count_agreement``: fraction of (n, neuron) whose spike count over the window is equal.
 
+Under Lava timing the compiled graph is read out with the pipeline-aware readout by default
+(docs/design.md §3.4: D zero frames, output counted over steps D … T + D − 1); ``readout="unshifted"``
+keeps the old window. On a single-depth graph that readout *is* snnc timing (each layer shifted by its
+depth), so :func:`measure_timings` reuses the snnc-timing run for it (the numbers are the same).
+
 Accuracy uses the graph's readout (docs/design.md §3.2): mean of output spikes over T, averaged
 over groups for ``vote``; the predicted class is the argmax (ties: lowest index, as ``np.argmax``).
 """
@@ -43,15 +48,21 @@ def readout_classes(graph: nir.NIRGraph) -> int:
     return n // int(readout["group"]) if readout.get("kind") == "vote" and readout.get("group") else n
 
 
+def timing_options(timing: str, readout: str) -> dict[str, str]:
+    """The keyword arguments of an interpreter call for ``timing``: the readout matters under Lava timing only."""
+    return {"timing": timing, **({"readout": readout} if timing == "lava" else {})}
+
+
 def run_batched(graph: nir.NIRGraph, x: np.ndarray, batch_size: int = 32,
                 progress: Callable[[int], None] | None = None,
-                timing: str = "snnc", *, run: Callable[..., Any]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                timing: str = "snnc", *, run: Callable[..., Any],
+                readout: str = "pipeline") -> tuple[dict[str, np.ndarray], np.ndarray]:
     """(spikes per spiking node, output) of ``graph`` on frames x, run in batches by the interpreter
-    ``run(graph, x, timing=...)`` (the reference one: ``snnc.backends.cpu.run``)."""
+    ``run(graph, x, timing=..., [readout=...])`` (the reference one: ``snnc.backends.cpu.run``)."""
     spikes: dict[str, list[np.ndarray]] = {}
     outputs = []
     for i in range(0, len(x), batch_size):
-        res = run(graph, x[i:i + batch_size], timing=timing)
+        res = run(graph, x[i:i + batch_size], **timing_options(timing, readout))
         for name, s in res.spikes.items():
             spikes.setdefault(name, []).append(np.asarray(s))
         outputs.append(np.asarray(res.output))
@@ -106,11 +117,19 @@ class _Agreement:
 
 def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: np.ndarray | None,
                     timings: tuple[str, ...] = ("snnc",), progress: Callable[[str, int, int], None] | None = None,
-                    batch_size: int = 32, *, run: Callable[..., Any]) -> dict[str, dict[str, Any]]:
+                    batch_size: int = 32, *, run: Callable[..., Any], readout: str = "pipeline",
+                    reuse: bool = True) -> dict[str, dict[str, Any]]:
     """:func:`measure` for each compiled-graph timing in ``timings``, streamed: the reference and the compiled
     graph run batch by batch on the same frames (``x``: an array or :class:`snnc.data.stream.Frames`) and only
-    running sums are kept, so memory does not grow with the number of samples. ``run``: the interpreter."""
+    running sums are kept, so memory does not grow with the number of samples. ``run``: the interpreter;
+    ``readout``: of the Lava-timing runs. With ``reuse``, a pipeline readout of a single-depth graph takes
+    the snnc-timing run (module docstring)."""
+    from snnc.compiler.ir.depth import single_depth
+
     layers = spiking_layers(compiled)
+    same = {}
+    if reuse and readout == "pipeline" and "lava" in timings and "snnc" in timings and single_depth(compiled):
+        same["lava"] = "snnc"
     agree = {t: {} for t in timings}
     hits = {t: {"agree": 0, "correct": 0} for t in timings}
     correct_ref, n = 0, len(x)
@@ -123,8 +142,9 @@ def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: 
         correct_ref += 0 if yb is None else int(np.sum(pred_ref == yb))
         if progress is not None:
             progress("reference", min(i + batch_size, n), n)
+        outs: dict[str, Any] = {}
         for t in timings:
-            out = run(compiled, xb, timing=t)
+            out = outs[t] = outs[same[t]] if t in same else run(compiled, xb, **timing_options(t, readout))
             pred = readout_rates(compiled, np.asarray(out.output)).argmax(axis=1)
             hits[t]["agree"] += int(np.sum(pred == pred_ref))
             hits[t]["correct"] += 0 if yb is None else int(np.sum(pred == yb))
@@ -138,6 +158,8 @@ def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: 
     for t in timings:
         r: dict[str, Any] = {"samples": len(x), "timing": t, "prediction_agreement": hits[t]["agree"] / n,
                              "layers": {name: a.result() for name, a in agree[t].items()}}
+        if t == "lava":
+            r["readout"] = readout
         if labels is not None:
             r["accuracy_ref"] = correct_ref / n
             r["accuracy"] = hits[t]["correct"] / n
@@ -149,7 +171,7 @@ def measure_timings(reference: nir.NIRGraph, compiled: nir.NIRGraph, x, labels: 
 def measure(reference: nir.NIRGraph, compiled: nir.NIRGraph, x: np.ndarray, labels: np.ndarray | None,
             reference_run: tuple[dict, np.ndarray] | None = None,
             progress: Callable[[str, int, int], None] | None = None, timing: str = "snnc", *,
-            run: Callable[..., Any]) -> dict[str, Any]:
+            run: Callable[..., Any], readout: str = "pipeline") -> dict[str, Any]:
     """Accuracy of both graphs, prediction agreement and per-layer spike agreement on frames x.
 
     The reference always runs under snnc timing; ``timing`` applies to the compiled graph ("lava":
@@ -158,14 +180,15 @@ def measure(reference: nir.NIRGraph, compiled: nir.NIRGraph, x: np.ndarray, labe
         return None if progress is None else (lambda done: progress(what, done, len(x)))
 
     if reference_run is None:  # streamed: memory independent of the number of samples
-        return measure_timings(reference, compiled, x, labels, (timing,), progress=progress, run=run)[timing]
+        return measure_timings(reference, compiled, x, labels, (timing,), progress=progress, run=run,
+                               readout=readout)[timing]
     ref_spikes, ref_out = reference_run
     label = "compiled" if timing == "snnc" else f"compiled, {timing} timing"
-    spikes, out = run_batched(compiled, x, progress=cb(label), timing=timing, run=run)
+    spikes, out = run_batched(compiled, x, progress=cb(label), timing=timing, run=run, readout=readout)
     pred_ref = readout_rates(reference, ref_out).argmax(axis=1)
     pred = readout_rates(compiled, out).argmax(axis=1)
     result: dict[str, Any] = {
-        "samples": int(len(x)), "timing": timing,
+        "samples": int(len(x)), "timing": timing, **({"readout": readout} if timing == "lava" else {}),
         "prediction_agreement": float(np.mean(pred == pred_ref)),
         "layers": {name: layer_agreement(ref_spikes[name], spikes[name])
                    for name in spiking_layers(compiled) if name in ref_spikes and name in spikes},

@@ -25,6 +25,10 @@ from snnc.errors import SnncError
 PIPELINES: dict[str, list[str]] = {
     "cpu": ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
     "lava": ["fold_batchnorm", "fuse_pooling", "lower_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
+    # NetX (lava-dl): the lava passes; backends/netx fuses spike pools into the next conv/dense
+    "netx": ["fold_batchnorm", "fuse_pooling", "lower_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
+    # Loihi 2 chip (stock Lava processes, backends/loihi2): the lava passes, gains folded (granularity c)
+    "loihi2": ["fold_batchnorm", "fuse_pooling", "lower_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
     "nir": ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "fold_lif_r"],
     "onnx": ["fold_batchnorm", "fuse_pooling", "fuse_asa_gains", "fold_static_gains", "quantize"],
 }

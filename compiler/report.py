@@ -21,13 +21,31 @@ def node_counts(g: nir.NIRGraph) -> dict[str, int]:
     return dict(sorted(Counter(node_kind(n) for n in g.nodes.values()).items()))
 
 
+#: targets whose report carries the Loihi 2 resource table (compiler/analysis/loihi2_resources.py)
+CHIP_TARGETS = ("lava", "loihi2", "netx")
+
+
+def _loihi2_resources(after: nir.NIRGraph) -> dict[str, Any]:
+    """The resource report of the compiled graph, or {"error": ...} (a report never fails the compile)."""
+    from snnc.compiler.analysis.loihi2_resources import loihi2_resources
+    from snnc.errors import SnncError
+
+    try:
+        return loihi2_resources(after)
+    except SnncError as e:
+        return {"error": str(e)}
+
+
 def build_report(*, target: str, options: dict[str, Any], records: list[PassRecord], before: nir.NIRGraph,
                  after: nir.NIRGraph, fidelity: dict[str, Any] | None, notes: list[str]) -> dict[str, Any]:
-    return jsonable({
+    report = {
         "target": target, "options": options, "passes": [r.to_dict() for r in records],
         "nodes_before": node_counts(before), "nodes_after": node_counts(after),
         "fidelity": fidelity, "notes": notes,
-    })
+    }
+    if target in CHIP_TARGETS:
+        report["loihi2_resources"] = _loihi2_resources(after)
+    return jsonable(report)
 
 
 def _fmt(v: Any) -> str:
@@ -75,13 +93,20 @@ def render_markdown(report: dict[str, Any]) -> str:
                          f"{d['step_agreement']:.4f} | {d['count_agreement']:.4f} |")
         lava = fid.get("lava_timing")
         if lava:
-            lines += ["", "Compiled graph under **lava timing** (one step of delay per synapse, as deployed; the "
-                      "last frames never reach the deep layers):", ""]
+            how = ("pipeline-aware readout: D zero frames padded, output counted over steps D … T + D − 1"
+                   if lava.get("readout") == "pipeline" else "unshifted readout: the last frames never reach the deep layers")
+            lines += ["", f"Compiled graph under **lava timing** (one step of delay per synapse, as deployed; {how}):", ""]
             if "accuracy" in lava:
                 lines.append(f"- accuracy {lava['accuracy']:.4f} ({lava['accuracy_delta_points']:+.2f} points), "
                              f"prediction agreement {lava['prediction_agreement']:.4f}")
             for name, d in lava["layers"].items():
                 lines.append(f"- {name}: spikes {d['spikes']:.0f} vs {d['spikes_ref']:.0f} ({d['rel_diff']:+.4f})")
+    res = report.get("loihi2_resources")
+    if res:
+        from snnc.compiler.analysis.loihi2_table import resources_markdown
+
+        lines += [""] + ([f"## Loihi 2 resources\n\nnot available: {res['error']}"] if "error" in res
+                         else [resources_markdown(res).rstrip("\n")])
     if report["notes"]:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in report["notes"]]
     return "\n".join(lines) + "\n"

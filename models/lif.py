@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from snnc.models import fused_lif
+
 SURROGATE_WIDTH = 0.25
 
 
@@ -48,6 +50,9 @@ class LIF(nn.Module):
     values the forward pass uses (read them for export).
     """
 
+    #: constant beta, gain and v_th: the fused kernel applies
+    _constant = True
+
     def __init__(self, beta: float, v_th: float, gain: float = 1.0, v_reset: float = 0.0,
                  surrogate_width: float = SURROGATE_WIDTH) -> None:
         super().__init__()
@@ -75,7 +80,16 @@ class LIF(nn.Module):
         return beta, gain
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Spikes (N, T, ...) as float32 0/1 from input currents x (N, T, ...)."""
+        """Spikes (N, T, ...) as float32 0/1 from input currents x (N, T, ...): the fused kernel
+        (:mod:`snnc.models.fused_lif`, bit-identical) when it applies, else :meth:`reference_forward`."""
+        if self._constant:
+            spikes = fused_lif.lif(x, self._beta, self._gain, self._v_th, self.surrogate_width)
+            if spikes is not None:
+                return spikes
+        return self.reference_forward(x)
+
+    def reference_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The step-by-step loop, differentiated by autograd (the reference of the fused kernel)."""
         beta, gain = self._coefficients(x)
         v_th = _f32(self.v_th).to(x.device)
         v = torch.zeros_like(x[:, 0])
@@ -92,7 +106,10 @@ class LIF(nn.Module):
 
 
 class PLIF(LIF):
-    """Parametric LIF: learnable w, k = sigmoid(w) (0.5 at init); beta = 1 - k, gain = k (float32)."""
+    """Parametric LIF: learnable w, k = sigmoid(w) (0.5 at init); beta = 1 - k, gain = k (float32).
+    Always the autograd loop (the fused kernel has no gradient for beta and gain)."""
+
+    _constant = False
 
     def __init__(self, v_th: float = 1.0, init_k: float = 0.5, surrogate_width: float = SURROGATE_WIDTH) -> None:
         super().__init__(beta=1.0 - init_k, v_th=v_th, gain=init_k, surrogate_width=surrogate_width)

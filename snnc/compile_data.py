@@ -20,10 +20,10 @@ import numpy as np
 import nir
 
 from snnc.compiler.ir.graph_utils import input_names
+from snnc.data.default_inputs import SYNTHETIC_SHAPE
 from snnc.errors import SnncError
 
 RANDOM_DENSITY = 0.1
-SYNTHETIC_SHAPE = (2, 32, 32)
 _SPLIT_STREAM = {"train": 0, "test": 1}
 
 
@@ -108,7 +108,7 @@ def frames_for(graph: nir.NIRGraph, data: str, split: str, n: int, seed: int, T:
     ``"synthetic"``, the graph input is not 2×32×32 and ``fallback`` is False (module docstring)."""
     from snnc.compiler.analysis.memory import require_simulation
     from snnc.data import load_dataset
-    from snnc.data.stream import bernoulli_frames, synthetic_frames
+    from snnc.data.default_inputs import default_frames
 
     want = graph_input_shape(graph)
     if is_array_file(data):  # validated on load (snnc.data.arrays): shape, values, labels
@@ -124,12 +124,13 @@ def frames_for(graph: nir.NIRGraph, data: str, split: str, n: int, seed: int, T:
         if not fallback:
             return None
         require_simulation(graph, int(T), min(n, 32), f"--{'holdout' if split == 'test' else 'calibrate'} {n}")
-        x = bernoulli_frames(n, int(T), want, RANDOM_DENSITY, [seed, _SPLIT_STREAM.get(split, 2)])  # made per batch
+        x, _ = default_frames(want, split, n, int(T), density=RANDOM_DENSITY, seed=seed,
+                              bernoulli_seed=[seed, _SPLIT_STREAM.get(split, 2)])  # made per batch
         return x, None, (f"no data fits the graph input {list(want)}: {split} frames are random binary events "
                          f"(density {RANDOM_DENSITY}, seed {seed}; no labels)")
     if data == "synthetic":  # made batch by batch: memory does not grow with n
         require_simulation(graph, int(T), min(n, 32), f"--{'holdout' if split == 'test' else 'calibrate'} {n}")
-        x = synthetic_frames(split, n, int(T), seed)
+        x, _ = default_frames(want, split, n, int(T), density=RANDOM_DENSITY, seed=seed)
         return x, x.labels, None
     x, y = load_dataset(data, split, n, int(T), seed)
     _check_shape(x, want, data)

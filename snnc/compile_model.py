@@ -99,6 +99,16 @@ def _target_extras(graph: nir.NIRGraph, target: str, out: Path) -> list[str]:
         from snnc.backends.lava import write_lava_artifact
 
         write_lava_artifact(graph, out)
+        notes.append("lava: this artifact is simulation-only (its neurons are snnc's SnncNeuron, a CPU-only Python "
+                     "process of Lava); for a Loihi 2 chip compile with --target loihi2 (stock Lava processes)")
+    elif target == "loihi2":
+        from snnc.backends.loihi2 import write_loihi2_artifact
+
+        notes += write_loihi2_artifact(graph, out)
+    elif target == "netx":
+        from snnc.backends.netx import write_netx_artifact
+
+        write_netx_artifact(graph, out)
     elif target == "onnx":
         from snnc.backends.onnx import export_onnx
 
@@ -126,6 +136,17 @@ def compile_graph(source: nir.NIRGraph, opts: CompileOptions, progress: Progress
                                quantize={"clip_weights": opts.clip_weights})
     return run_pipeline(source, names, options, on_pass=on_pass,
                         context=PipelineContext(calibration=calib, run=run, progress=progress))
+
+
+def lava_timing_note(compiled) -> str:
+    """How the report's Lava-timing fidelity was read out (docs/design.md §3.4)."""
+    from snnc.compiler.ir.depth import pipeline_depth, single_depth
+
+    D = pipeline_depth(compiled)
+    how = ("every layer at one depth, so it equals snnc timing shifted by each layer's depth: the snnc-timing run "
+           "was reused" if single_depth(compiled) else "run separately (paths of different depths join)")
+    return (f"lava timing: pipeline-aware readout, D = {D} zero frames padded per sample, output counted over "
+            f"steps D..T+D-1; {how}")
 
 
 def options_from_manifest(artifact: str | Path) -> CompileOptions | None:
@@ -179,6 +200,7 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
         fid = runs["snnc"]
         if "lava" in runs:
             fid["lava_timing"] = runs["lava"]
+            notes.append(lava_timing_note(compiled))
     shown = {k: v for k, v in asdict(opts).items()}
     shown["passes"] = names
     with atomic_dir(out) as tmp:

@@ -61,6 +61,11 @@ def prepare_source(source: nir.NIRGraph, opts, where: str) -> tuple[nir.NIRGraph
     if T is not None:
         check_steps_fit(source, T, f"--T {opts.T}" if opts.T is not None else f"--data {opts.data}")
         snnc["T"] = int(T)
+    if opts.target in ("loihi2", "netx"):  # the chip: stock LIF only, no per-step gains (backends/loihi2/check.py)
+        from snnc.backends.loihi2.check import refuse_source
+
+        refuse_source(source, opts, f"--target {opts.target}")
+        refuse_on_lava(source, f"--target {opts.target}")
     if opts.target == "lava":
         refuse_on_lava(source)
         if opts.fixed_point is None and float_only_neurons(source):

@@ -6,8 +6,10 @@
 3. simulate it on the reference CPU simulator with the energy report against the vanilla baseline
                                                                    snnc simulate --report-energy --baseline
 4. write the plot of per-layer firing rates and energy;
-5. run the compiled artifact as Lava processes (Loihi2SimCfg, fixed_pt) and check every spike
-   against the reference simulator                               snnc simulate --backend lava --compare cpu
+5. run the compiled artifact as Lava processes (Loihi2SimCfg, fixed_pt) with the pipeline-aware readout
+   (D zero frames per sample, output counted over steps D..T+D-1, docs/design.md §3.4) and check every
+   spike and the accuracy against the reference simulator on the same samples
+                                                                   snnc simulate --backend lava --compare cpu
 
 Each step is the real CLI command, printed before it runs, so the demo doubles as a tutorial.
 """

@@ -21,7 +21,8 @@ def print_report(result: dict, console) -> None:
     from rich.table import Table
 
     head = (f"{result['source']}: {result['samples']} samples × T={result['T']} ({result['data']}), "
-            f"backend {result['backend']}, timing {result['timing']}, {result['numerics']}")
+            f"backend {result['backend']}, timing {result['timing']}"
+            + (f" ({result['readout']} readout)" if result.get("readout") else "") + f", {result['numerics']}")
     console.print(head)
     if "energy" not in result:
         t = Table(title="spiking layers (per sample)")
@@ -56,8 +57,15 @@ def print_report(result: dict, console) -> None:
                       f"+ {_num(tot['attention_mac_executed'])} attention MAC = {_nj(tot['energy_measured_pj'])} nJ; "
                       f"Loihi-flavoured (Davies 2018: 23.6 pJ/SOP + 81 pJ/update, {_num(tot['neuron_updates'])} updates) "
                       f"= {_nj(tot['energy_loihi_pj'])} nJ")
+        if "pipeline_padding" in e:
+            pad = e["pipeline_padding"]
+            console.print(f"pipeline padding (lava timing, pipeline readout): {pad['steps']} steps per sample, "
+                          f"{_num(pad['neuron_updates'])} neuron updates ({_nj(pad['energy_loihi_pj'])} nJ, in the "
+                          f"Loihi-flavoured total), {pad['spikes']} spikes (layers rest outside their T steps)")
     console.print(f"NASFR {result['nasfr']:.4f}, input non-zero ratio {result['input_rate']:.4f}"
-                  + (f", accuracy {result['accuracy']:.4f}" if result.get("accuracy") is not None else ""))
+                  + (f", accuracy {result['accuracy']:.4f}" if result.get("accuracy") is not None else "")
+                  + (f" ({result['backend']}; cpu reference on the same samples {result['accuracy_cpu']:.4f})"
+                     if result.get("accuracy_cpu") is not None else ""))
     if "compare" in result:
         cmp = result["compare"]
         t = Table(title=f"agreement with the {cmp['against']} reference (all samples)")

@@ -16,80 +16,10 @@ from typing import Callable
 import numpy as np
 import nir
 
-from snnc.compiler.ir.inputs import check_input_shape
 from snnc.data.stream import Frames
 from snnc.errors import SnncError
-
-SYNTHETIC_DENSITY = 0.1
-
-
-def load_any(path: str, what: str = "ARTIFACT", convention: str | None = None) -> nir.NIRGraph:
-    """An artifact directory (graph.nir inside) or any file ``snnc.frontends.load_graph`` reads.
-
-    An artifact (or a file inside one) is verified against its manifest first
-    (snnc.artifact_manifest.verify_artifact: every file's size and sha256)."""
-    from snnc.artifact_manifest import artifact_root, verify_artifact
-    from snnc.frontends import load_graph
-
-    p = Path(path)
-    if not p.exists():
-        raise SnncError(f"{path}: no such file or directory")
-    if p.is_dir():
-        if convention is not None:
-            raise SnncError(f"--convention: {path} is a compiled artifact; give the convention to `snnc compile`")
-        if not (p / "graph.nir").is_file():
-            raise SnncError(f"{path}: directory holds no graph.nir (not an `snnc compile` artifact)")
-        verify_artifact(p)
-        p = p / "graph.nir"
-    elif artifact_root(p) is not None:
-        verify_artifact(artifact_root(p))
-    return load_graph(str(p), convention=convention)
-
-
-def graph_meta(g: nir.NIRGraph) -> dict:
-    return (g.metadata or {}).get("snnc") or {}
-
-
-def input_shape(g: nir.NIRGraph) -> tuple[int, ...]:
-    from snnc.compiler.ir.graph_utils import input_names
-    from snnc.compiler.ir.shapes import infer_shapes, shape_of
-
-    return tuple(shape_of(infer_shapes(g), input_names(g)[0], "output"))
-
-
-def load_data(data: str, g: nir.NIRGraph, samples: int, T: int, seed: int) -> tuple[Frames, np.ndarray | None, str]:
-    """(frames [N, T, *in_shape], made batch by batch where they are generated; labels or None; description)."""
-    from snnc.data.stream import array_frames, bernoulli_frames, synthetic_frames
-
-    shape = input_shape(g)
-    if data == "synthetic":
-        if shape == (2, 32, 32):
-            x = synthetic_frames("test", samples, T, seed)
-            return x, x.labels, "synthetic DVS gestures (test split)"
-        x = bernoulli_frames(samples, T, shape, SYNTHETIC_DENSITY, seed)
-        return x, None, f"random binary events, density {SYNTHETIC_DENSITY} (graph input {list(shape)})"
-    p = Path(data)
-    if p.is_file() and p.suffix in (".npy", ".npz"):
-        from snnc.compiler.fidelity import readout_classes
-        from snnc.data.arrays import load_frames_file
-
-        x = load_frames_file(data, samples, shape, readout_classes(g))
-        return x, x.labels, f"{data}"
-    if p.is_dir():
-        from snnc.data import load_dataset
-
-        xa, y = load_dataset(str(p), "test", samples, T, seed)
-        return array_frames(xa, y), y, f"DVS128 Gesture folder {data} (test split)"
-    if p.is_file():
-        raise SnncError(f"--data {data}: a file but not .npy/.npz; expected 'synthetic', an .npy/.npz file "
-                        "(x [N, T, ...], optional labels y) or a DVS128 Gesture folder")
-    raise SnncError(f"--data {data}: no such file or folder; expected 'synthetic', an .npy/.npz file or a "
-                    "DVS128 Gesture folder")
-
-
-def _check_data(x: Frames, g: nir.NIRGraph, data: str) -> None:
-    """The frames' per-step shape is the graph's input (the values are checked where they are loaded)."""
-    check_input_shape(x.shape, input_shape(g), data)
+from snnc.simulate_inputs import _check_data, graph_meta, load_any, load_data
+PIPELINE_BACKENDS = ("cpu", "lava", "loihi2")  # backends with the pipeline-aware readout under Lava timing
 
 
 def accuracy(g: nir.NIRGraph, outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
@@ -125,8 +55,14 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
              timing: str | None = None, compare: str | None = None, energy: bool = False, dt: float | None = None, baseline: str | None = None, steps: int | None = None,
              seed: int = 0, e_mac: float | None = None, e_ac: float | None = None,
              progress: Callable[[str, int, int], None] | None = None, conv: str = "dense",
-             convention: str | None = None) -> dict:
-    """The full ``snnc simulate`` computation (module docstring)."""
+             convention: str | None = None, run_counts: Callable | None = None, readout: str | None = None) -> dict:
+    """The full ``snnc simulate`` computation (module docstring). ``readout`` (Lava timing only): ``"pipeline"``
+    (default where the backend has it: cpu, lava) or ``"unshifted"`` (docs/design.md §3.4). ``run_counts``: replaces the
+    counting runs (``(what, g, x, y, T=, timing=, batch=, dt=, conv=, progress=) -> (counter, hits)``;
+    snnc.executors.simulate_shards runs them in shards on Ray)."""
+    if run_counts is None:
+        def run_counts(what, g, x, y, T, **kw):
+            return counted_run(g, x, y, **kw)
     from snnc.compiler.analysis.energy import E_AC_PJ, E_MAC_PJ, Constants, compare_to_baseline, energy_report
     from snnc.backends.registry import get_backend
     from snnc.compiler.analysis.memory import require_simulation
@@ -140,6 +76,7 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     timing = timing or default_timing(backend)
     if timing not in ("snnc", "lava"):
         raise SnncError(f"--timing: must be 'snnc' or 'lava', got {timing!r}")
+    readout = choose_readout(backend, timing, readout)
     if compare not in (None, "cpu"):
         raise SnncError(f"--compare: only 'cpu' (the reference simulator) is supported, got {compare!r}")
     if compare and backend == "cpu":
@@ -157,30 +94,34 @@ def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samp
     require_simulation(g, T, min(batch, samples), f"--steps {steps}" if steps else source)
     x, y, desc = load_data(data, g, samples, T, seed)
     _check_data(x, g, data)
-    counter, hits = counted_run(g, x, y, timing=timing, batch=batch, dt=dt, conv=conv,
-                                progress=None if progress is None else _tick(progress, "simulate", len(x)))
+    piped = {"readout": readout} if readout else {}
+    counter, hits = run_counts("simulate", g, x, y, T=T, timing=timing, batch=batch, dt=dt, conv=conv,
+                                progress=None if progress is None else _tick(progress, "simulate", len(x)), **piped)
     rows: dict[str, dict] = {}
+    hits_cpu = hits
     if backend != "cpu":
-        hits = _backend_run(mod, g, x, y, rows, timing=timing, batch=batch, dt=dt, compare=compare)
+        hits = _backend_run(mod, g, x, y, rows, timing=timing, batch=batch, dt=dt, compare=compare, readout=readout)
     result = {
-        "source": source, "backend": backend, "counts_from": "cpu", "timing": timing, "data": desc, "samples": int(len(x)), "T": T,
+        "source": source, "backend": backend, "counts_from": "cpu", "timing": timing, **piped, "data": desc, "samples": int(len(x)), "T": T,
         "numerics": graph_meta(g).get("numerics", "float"),
         "layers": [{"name": n, "neurons": lay.neurons, "spikes_per_sample": counter.per_sample(lay.spikes),
                     "lasfr": counter.lasfr(n), "lsfr": counter.lsfr(n)} for n, lay in counter.layers.items()],
         "nasfr": counter.nasfr(), "input_rate": counter.input_rate(),
         "accuracy": _accuracy(hits, len(x)),
     }
+    if backend != "cpu":  # the cpu reference on the same samples, timing and readout
+        result["accuracy_cpu"] = _accuracy(hits_cpu, len(x))
     if compare:
         result["compare"] = {"against": compare, "identical": all(r["identical"] for r in rows.values()),
                              "layers": list(rows.values())}
     if energy or baseline:
-        result["energy"] = energy_report(g, counter, k)
+        result["energy"] = energy_report(g, counter, k, padding=padding_of(g, readout, counter))
     if baseline:
         gb, aligned = _baseline_graph(source, baseline)
         _check_data(x, gb, "baseline input")
-        cb, hits_b = counted_run(gb, x, y, timing=timing, batch=batch, dt=dt, conv=conv,
-                                 progress=None if progress is None else _tick(progress, "baseline", len(x)))
-        base = energy_report(gb, cb, k)
+        cb, hits_b = run_counts("baseline", gb, x, y, T=T, timing=timing, batch=batch, dt=dt, conv=conv,
+                                 progress=None if progress is None else _tick(progress, "baseline", len(x)), **piped)
+        base = energy_report(gb, cb, k, padding=padding_of(gb, readout, cb))
         result["baseline"] = {"source": baseline, "compiled_with": aligned, "energy": base, "nasfr": cb.nasfr(), "accuracy": _accuracy(hits_b, len(x)),
                               "layers": [{"name": n, "lasfr": cb.lasfr(n)} for n in cb.layers]}
         result["comparison"] = compare_to_baseline(result["energy"], base, k)
@@ -207,8 +148,30 @@ def _accuracy(hits: int | None, n: int) -> float | None:
     return None if hits is None or n == 0 else float(hits / n)
 
 
+def choose_readout(backend: str, timing: str, readout: str | None) -> str | None:
+    """The readout of a run (None under snnc timing, which has no delay): ``"pipeline"`` by default where the
+    backend has it (cpu, lava), else ``"unshifted"``; an explicit pipeline readout elsewhere is refused."""
+    if readout not in (None, "pipeline", "unshifted"):
+        raise SnncError(f"--readout: must be 'pipeline' or 'unshifted', got {readout!r}")
+    if timing != "lava":
+        return None
+    if readout == "pipeline" and backend not in PIPELINE_BACKENDS:
+        raise SnncError(f"--readout pipeline: the {backend} backend has no pipeline-aware readout "
+                        f"(backends with one: {', '.join(PIPELINE_BACKENDS)}); use --readout unshifted")
+    return readout or ("pipeline" if backend in PIPELINE_BACKENDS else "unshifted")
+
+
+def padding_of(g: nir.NIRGraph, readout: str | None, counter) -> dict | None:
+    """The pipeline padding for the energy report: D steps per sample, and input events dropped."""
+    if readout != "pipeline":
+        return None
+    from snnc.compiler.ir.depth import pipeline_depth
+
+    return {"steps": pipeline_depth(g), "dropped_input_events": getattr(counter, "outside_events", {})}
+
+
 def counted_run(g: nir.NIRGraph, x: Frames, y: np.ndarray | None, *, timing: str, batch: int, dt: float | None,
-                conv: str, progress=None):
+                conv: str, progress=None, readout: str | None = None):
     """(counter, correct predictions or None): the cpu simulator over x batch by batch with counting;
     only per-layer counts are kept, so memory does not grow with the number of samples."""
     from snnc.compiler.analysis.counts import Counter
@@ -216,7 +179,11 @@ def counted_run(g: nir.NIRGraph, x: Frames, y: np.ndarray | None, *, timing: str
 
     counter, hits = Counter(g), None
     for i, xb in x.batches(batch):
-        res = run(g, xb, timing=timing, threshold=None, dt=dt, observer=counter.observe, conv=conv)
+        res = run(g, xb, timing=timing, threshold=None, dt=dt, observer=counter.observe, conv=conv,
+                  readout=readout or "unshifted")
+        for name, events in res.extras.get("outside_events", {}).items():  # pipeline: dropped at rest
+            counter.outside_events = getattr(counter, "outside_events", {})
+            counter.outside_events[name] = counter.outside_events.get(name, 0) + events
         counter.add_run(xb, res)
         hits = _add_hits(hits, batch_hits(g, res.output, None if y is None else y[i:i + len(xb)]), i == 0)
         if progress is not None:
@@ -225,7 +192,7 @@ def counted_run(g: nir.NIRGraph, x: Frames, y: np.ndarray | None, *, timing: str
 
 
 def _backend_run(mod, g: nir.NIRGraph, x: Frames, y: np.ndarray | None, rows: dict, *, timing: str, batch: int,
-                 dt: float | None, compare: str | None) -> int | None:
+                 dt: float | None, compare: str | None, readout: str | None = None) -> int | None:
     """Run another backend batch by batch; its correct predictions (and, with ``compare``, agreement rows)."""
     from snnc.backends.cpu import run as cpu_run
     from snnc.backends.lava.compare import compare_runs
@@ -236,10 +203,11 @@ def _backend_run(mod, g: nir.NIRGraph, x: Frames, y: np.ndarray | None, rows: di
                                                              "snnc": {**graph_meta(g), "dt": float(dt)}})
     hits = None
     for i, xb in x.batches(batch):
-        res = mod.run(gb, xb, timing=timing, **({"record_voltage": True} if compare else {}))
+        piped = {"readout": readout} if readout else {}
+        res = mod.run(gb, xb, timing=timing, **piped, **({"record_voltage": True} if compare else {}))
         hits = _add_hits(hits, batch_hits(g, res.output, None if y is None else y[i:i + len(xb)]), i == 0)
         if compare:
-            ref = cpu_run(g, xb, timing=timing, dt=dt, record_voltage=True)
+            ref = cpu_run(g, xb, timing=timing, dt=dt, record_voltage=True, **piped)
             agreement(rows, compare_runs(res, ref))
     return hits
 
@@ -253,7 +221,9 @@ def _steps(g: nir.NIRGraph, steps: int | None, data: str, source: str, dt: float
     require_dt(g, dt, where=source)
     T = resolve_T(g, steps, data)
     if T is None:
-        return 10
+        from snnc.data.default_inputs import DEFAULT_T
+
+        return DEFAULT_T
     check_steps_fit(g, T, f"--T {steps}" if steps else (f"--data {data}" if is_array_file(data) else source))
     return int(T)
 

@@ -72,6 +72,19 @@ def evaluate_clips(model: nn.Module, clips: np.ndarray, labels: np.ndarray) -> f
     return correct / max(len(labels), 1)
 
 
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+               classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One Adam step on MSE(rates, one-hot(y)); returns the (detached) loss and rates. The LIFs run the fused
+    kernel (:mod:`snnc.models.fused_lif`, bit-identical to the autograd loop) unless it is unavailable or
+    switched off with ``fused_lif.reference()``."""
+    rates = model(x)
+    loss = F.mse_loss(rates, F.one_hot(y, classes).to(rates.dtype))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.detach(), rates.detach()
+
+
 def train_model(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
                 epochs: int, batch_size: int, lr: float, seed: int, weight_decay: float = 0.0,
                 on_step: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
@@ -90,13 +103,8 @@ def train_model(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray], te
             total_loss, correct = 0.0, 0
             for i in range(0, len(order), batch_size):
                 idx = order[i:i + batch_size]
-                x = torch.from_numpy(x_train[idx])
                 y = torch.from_numpy(y_train[idx])
-                rates = model(x)
-                loss = F.mse_loss(rates, F.one_hot(y, classes).to(rates.dtype))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+                loss, rates = train_step(model, opt, torch.from_numpy(x_train[idx]), y, classes)
                 total_loss += float(loss.detach()) * len(idx)
                 correct += int((rates.argmax(dim=1) == y).sum())
                 if on_step is not None:

@@ -22,7 +22,7 @@ PACKAGES = {
     "backends": "snnc.backends",
     "snnc": "snnc",
 }
-HELPERS = {"snnc.errors", "snnc.io", "snnc.paths", "snnc.artifact_manifest"}
+HELPERS = {"snnc.errors", "snnc.io", "snnc.paths", "snnc.artifact_manifest", "snnc.native"}
 # importer layer -> layers it may import (besides HELPERS and itself)
 ALLOWED = {
     "models": {"models", "compiler"},

@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from snnc.backends.cpu.native import build_flags, load_once
+from snnc.native import build_flags, load_once
 
 SOURCE = Path(__file__).resolve().parent / "csrc" / "event_conv.cpp"
 

@@ -19,13 +19,12 @@ torch loop, e.g. as the oracle of the tests.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from pathlib import Path
 
 import torch
 
-from snnc.backends.cpu.native import build_flags, load_once
+from snnc.native import build_flags, load_once, switched_off
 
 SOURCE = Path(__file__).resolve().parent / "csrc" / "lif_loop.cpp"
 
@@ -48,15 +47,9 @@ def enabled() -> bool:
     return _state["enabled"]
 
 
-@contextlib.contextmanager
 def disabled():
     """Within this block the simulator runs the torch neuron loop (the oracle of the fused one)."""
-    before = _state["enabled"]
-    _state["enabled"] = False
-    try:
-        yield
-    finally:
-        _state["enabled"] = before
+    return switched_off(_state)
 
 
 def _per_neuron(p: torch.Tensor | None, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor | None:

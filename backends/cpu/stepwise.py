@@ -4,7 +4,8 @@ Every node advances one step at a time in topological order (recurrent edges ign
 a recurrent edge carries its source's value of the previous step (0 at t = 0). Under lava timing a
 delaying node keeps its last input and computes f(x_{t−1}). Same kernels and neurons as the
 layer-by-layer schedule (:mod:`snnc.backends.cpu.simulator`), so both give identical results on
-feed-forward graphs (tested).
+feed-forward graphs (tested). A pipeline-readout run (:mod:`snnc.backends.cpu.simulator`) holds each
+neuron at rest outside its T active steps and keeps only those steps.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import torch
 
 from snnc.backends.cpu.neurons import make_neuron
 from snnc.backends.cpu.ops import FRAME_KINDS
-from snnc.backends.cpu.simulator import Observer, Plan, _result, _timegain
+from snnc.backends.cpu.gains import _timegain
+from snnc.backends.cpu.simulator import Observer, Plan, _result, observe
 from snnc.backends.result import SimResult
 from snnc.compiler.ir.kinds import NEURON_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import shape_of
@@ -54,11 +56,15 @@ def run_steps(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Obser
                 if name in last_in:
                     z, last_in[name] = (last_in[name] if last_in[name] is not None else torch.zeros_like(z)), z
                 if observer is not None and kind in SYNAPSE_KINDS:
-                    observer(name, z, n)
+                    _observe_step(plan, observer, name, z, n, t)
                 cur[name] = plan.kernels[name](z)
             elif kind == "TimeGain":
                 step = plan.source_steps(name, T)[t:t + 1]
                 cur[name] = _timegain(plan, name, z[:, None], step)[:, 0]
+            elif not _is_active(plan, name, t):  # pipeline run: at rest, input dropped
+                neuron = neurons[name]
+                neuron.reset_state(tuple(z.shape))
+                cur[name] = torch.zeros_like(z) if neuron.spiking else neuron.v.clone()
             else:
                 neuron = neurons[name]
                 s = neuron.step(z)
@@ -71,3 +77,19 @@ def run_steps(plan: Plan, x: torch.Tensor, record_voltage: bool, observer: Obser
     spikes = {k: torch.stack(v, 1) for k, v in rec.items() if v}
     volts = {k: torch.stack(v, 1) for k, v in vrec.items() if v}
     return _result(plan, spikes, torch.stack(outs, 1), volts, "step")
+
+
+def _is_active(plan: Plan, name: str, t: int) -> bool:
+    act = plan.active(name)
+    return act is None or act.start <= t < act.stop
+
+
+def _observe_step(plan: Plan, observer: Observer, name: str, z: torch.Tensor, n: int, t: int) -> None:
+    """The observer sees step t's input unless a pipeline run has it outside the synapse's active steps
+    (then its events go to ``plan.outside_events``)."""
+    if _is_active(plan, name, t):
+        observer(name, z, n)
+        return
+    events = int(torch.count_nonzero(z))
+    if events:
+        plan.outside_events[name] = plan.outside_events.get(name, 0) + events

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from lava.proc.conv.process import Conv
-from lava.proc.dense.process import Dense
 from lava.proc.io.extractor import Extractor
 from lava.proc.io.source import RingBuffer
 
 from snnc.backends.lava.layout import chw_to_lava
 from snnc.backends.lava.lavaprocs.neuron import SnncNeuron
+from snnc.backends.lava.synapses import synapse_process
 
 
 @dataclass
@@ -42,11 +41,14 @@ def _out_port(net: Network, term: dict, target_shape: tuple[int, ...]):
     return port
 
 
-def build(spec: dict, frames: np.ndarray, T: int, *, record_voltage: bool = False, buffer: int = 64) -> Network:
-    """Processes for ``spec`` fed by RingBuffer ``frames`` (Lava layout [..., steps]), windows of T steps."""
+def build(spec: dict, frames: np.ndarray, T: int, *, record_voltage: bool = False, buffer: int = 64,
+          pad: int | None = None, starts: dict[str, int] | None = None) -> Network:
+    """Processes for ``spec`` fed by RingBuffer ``frames`` (Lava layout [..., steps]), windows of T + pad
+    steps (``pad`` default: the spec's); neuron ``name`` is active from window step ``starts[name]`` (0)."""
     fixed = spec["fixed"]
     net = Network(source=RingBuffer(data=frames.astype(np.int32) if fixed else frames.astype(np.float64)))
-    window = (int(T), int(spec["pad"]))
+    window = (int(T), int(spec["pad"] if pad is None else pad))
+    starts = starts or {}
     for layer in spec["layers"]:
         name, kind = layer["name"], layer["kind"]
         lava_shape = chw_to_lava(layer["shape"])
@@ -54,22 +56,12 @@ def build(spec: dict, frames: np.ndarray, T: int, *, record_voltage: bool = Fals
             proc = SnncNeuron(shape=lava_shape, du=layer["du"], dv=layer["dv"], vth=layer["vth"],
                               bias_mant=layer["bias_mant"], bias_exp=layer["bias_exp"], in_gain=layer["in_gain"],
                               gain=layer["gain"], gain_shift=layer["gain_shift"], depth=layer["depth"],
-                              window=window, threshold_ge=spec["threshold"] == ">=",
+                              window=window, start=int(starts.get(name, 0)), threshold_ge=spec["threshold"] == ">=",
                               reset_subtract=spec.get("reset", "zero") == "subtract",
                               record_voltage=record_voltage, name=name)
             in_port, in_shape = proc.a_in, lava_shape
-        elif kind == "dense":
-            w = layer["weight"]
-            proc = Dense(weights=w.astype(np.int32) if fixed else w, num_message_bits=layer["num_message_bits"],
-                         name=name)
-            in_port, in_shape = proc.s_in, (w.shape[1],)
         else:
-            w = layer["weight"]
-            proc = Conv(weight=w.astype(np.int32) if fixed else w, input_shape=tuple(layer["input_shape"]),
-                        stride=tuple(layer["stride"]), padding=tuple(layer["padding"]),
-                        dilation=tuple(layer["dilation"]), groups=int(layer["groups"]),
-                        num_message_bits=layer["num_message_bits"], name=name)
-            in_port, in_shape = proc.s_in, tuple(layer["input_shape"])
+            proc, in_port, in_shape = synapse_process(layer, fixed)
         for term in layer["sources"]:
             _out_port(net, term, in_shape).connect(in_port)
         net.layers[name] = proc

@@ -28,13 +28,11 @@ drops) unless ``clip_weights`` (then exactly Lava's clipped/truncated weights, w
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import nir
 
 from snnc.backends.lava.layout import conv_output_chw, lava_conv_params, pair
-from snnc.compiler.fixed_point import dense_effective_weights
+from snnc.backends.lava.weights import check_fixed_weights, regroup
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, topological_order
 from snnc.compiler.ir.pooling import pool_as_depthwise
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
@@ -46,9 +44,7 @@ SYNAPSES = ("Conv2d", "Affine", "Linear", "SumPool2d", "AvgPool2d")
 NEURONS = ("LIF", "IF", "LoihiLIF")
 PASS_THROUGH = ("Flatten", "TimeGain")
 HOSTED = SYNAPSES + NEURONS + PASS_THROUGH + ("Input", "Output")
-MAX_GROUPS = 127  # Lava's Conv keeps groups in an int8
 GRADED_BITS = 24
-WEIGHT_MIN, WEIGHT_MAX = -256, 255
 
 
 def refuse_unhosted(graph: nir.NIRGraph) -> None:
@@ -63,43 +59,6 @@ def refuse_unhosted(graph: nir.NIRGraph) -> None:
                                        f"supported: {', '.join(HOSTED)}")
     if back_edges(graph):
         raise UnsupportedNodeError(f"lava: recurrent edges {sorted(back_edges(graph))} are not supported")
-
-
-def _regroup(w: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
-    """Block-diagonal weights with groups/m < 128 groups (m the smallest divisor that works)."""
-    if groups <= MAX_GROUPS:
-        return w, groups
-    m = next(m for m in range(2, groups + 1) if groups % m == 0 and groups // m <= MAX_GROUPS)
-    c_out, c_in_per = w.shape[0], w.shape[1]
-    out_per = c_out // groups
-    big = np.zeros((c_out, c_in_per * m) + w.shape[2:], w.dtype)
-    for o in range(c_out):
-        j = (o // out_per) % m
-        big[o, j * c_in_per:(j + 1) * c_in_per] = w[o]
-    return big, groups // m
-
-
-def _check_fixed_weights(name: str, w: np.ndarray, dense: bool, clip: bool) -> np.ndarray:
-    """Integer weights Lava uses unchanged; else SnncError naming the layer, or (``clip``) a warning.
-
-    Dense: Lava's bit-accurate Dense clips by sign mode and drops the LSB of mixed-sign matrices
-    (:func:`snnc.compiler.fixed_point.dense_effective_weights`); Conv: 8-bit signed range.
-    """
-    if np.any(w != np.round(w)):
-        raise SnncError(f"lava: layer {name!r}: fixed-point weights must be integers (run quantize)")
-    w = np.round(w).astype(np.int64)
-    eff = dense_effective_weights(w) if dense else np.clip(w, WEIGHT_MIN, WEIGHT_MAX)
-    bad = (w < WEIGHT_MIN) | (w > WEIGHT_MAX)
-    changed = eff != w
-    n_bad, n_lsb = int(bad.sum()), int((changed & ~bad).sum())
-    if (n_bad or n_lsb) and not clip:
-        what = [f"{n_bad} weight(s) outside 8 bits" if n_bad else "",
-                f"{n_lsb} odd mixed-sign Dense weight(s) Lava would truncate" if n_lsb else ""]
-        raise SnncError(f"lava: layer {name!r}: {' and '.join(x for x in what if x)}; re-quantize or pass "
-                        "clip_weights=True (--clip-weights)")
-    if n_bad or n_lsb:
-        warnings.warn(f"lava: layer {name!r}: clipped {n_bad} weight(s) to 8 bits, truncated {n_lsb} LSB(s) as Lava does")
-    return eff
 
 
 def _neuron_params(name: str, node, meta: dict, dt: float, fixed: bool) -> dict:
@@ -134,150 +93,187 @@ def _to_lava(a, shape_chw) -> np.ndarray:
 def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
     """The Lava spec of ``graph`` (module docstring); raises before anything is built."""
     refuse_unhosted(graph)
-    g = infer_shapes(graph)
+    lowering = _Lowering(infer_shapes(graph), clip_weights)
+    for name in lowering.order:
+        lowering.visit(name)
+    return lowering.spec()
+
+
+def _graph_numerics(g: nir.NIRGraph) -> tuple[dict, bool, str, str]:
+    """(metadata, fixed, threshold, reset) of ``g``; refuses what a fixed-point Lava network cannot run."""
     meta = (g.metadata or {}).get("snnc") or {}
     kinds = {node_kind(n) for n in g.nodes.values()}
     fixed = meta.get("numerics") == "fixed" or "LoihiLIF" in kinds
     threshold = meta.get("threshold", ">")
     if fixed and threshold != ">":
         raise SnncError(f"lava: a fixed-point graph must use threshold '>' (Lava's v > vth), got {threshold!r}")
-    dt = float(meta.get("dt", 1e-3))
     reset = meta.get("reset", "zero")
     if fixed and reset != "zero":
         raise UnsupportedNodeError("lava: a fixed-point graph must reset to zero (Loihi's LIF); subtractive reset "
                                    "runs only in float (--float)")
-    pred = predecessors(g)
-    order = topological_order(g)
-    inputs = [n for n in order if isinstance(g.nodes[n], nir.Input)]
-    outputs = [n for n in order if isinstance(g.nodes[n], nir.Output)]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise SnncError(f"lava: graph needs one Input and one Output, has {inputs} and {outputs}")
-    # a signal = list of terms (layer name or "input", the CHW shape of that layer's output, flattened?)
-    signal: dict[str, list[dict]] = {}
-    layers: list[dict] = []
-    by_name: dict[str, dict] = {}
-    T_gain = None
+    return meta, fixed, threshold, reset
 
-    def summed(name: str) -> list[dict]:
-        return [t for p in pred[name] for t in signal[p]]
 
-    def graded(terms: list[dict]) -> bool:
-        return len(terms) != 1 or terms[0]["src"] == "input" or by_name[terms[0]["src"]]["kind"] != "neuron"
+class _Lowering:
+    """One walk over the graph in topological order. A *signal* is the list of terms a node receives: each
+    term is a source layer (or ``"input"``), the CHW shape of its output, whether it was flattened, and the
+    TimeGain it passed through (one shared dict per TimeGain)."""
 
-    for name in order:
-        node, kind = g.nodes[name], node_kind(g.nodes[name])
+    def __init__(self, g: nir.NIRGraph, clip_weights: bool) -> None:
+        self.g, self.clip = g, clip_weights
+        self.meta, self.fixed, self.threshold, self.reset = _graph_numerics(g)
+        self.dt = float(self.meta.get("dt", 1e-3))
+        self.pred = predecessors(g)
+        self.order = topological_order(g)
+        self.inputs = [n for n in self.order if isinstance(g.nodes[n], nir.Input)]
+        self.outputs = [n for n in self.order if isinstance(g.nodes[n], nir.Output)]
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            raise SnncError(f"lava: graph needs one Input and one Output, has {self.inputs} and {self.outputs}")
+        self.signal: dict[str, list[dict]] = {}
+        self.layers: list[dict] = []
+        self.by_name: dict[str, dict] = {}
+        self.T_gain = None
+
+    def summed(self, name: str) -> list[dict]:
+        return [t for p in self.pred[name] for t in self.signal[p]]
+
+    def graded(self, terms: list[dict]) -> bool:
+        return len(terms) != 1 or terms[0]["src"] == "input" or self.by_name[terms[0]["src"]]["kind"] != "neuron"
+
+    def visit(self, name: str) -> None:
+        node, kind = self.g.nodes[name], node_kind(self.g.nodes[name])
         if kind == "Input":
-            signal[name] = [{"src": "input", "shape": list(shape_of(g, name, "output")), "flat": False}]
-            continue
-        terms = summed(name)
+            self.signal[name] = [{"src": "input", "shape": list(shape_of(self.g, name, "output")), "flat": False}]
+            return
+        terms = self.summed(name)
         if kind == "Output":
-            continue
+            return
         if kind == "Flatten":
-            signal[name] = [{**t, "flat": True} if len(t["shape"]) == 3 else t for t in terms]
-            continue
-        if kind == "TimeGain" and node.rectify:
-            raise UnsupportedNodeError(f"lava: TimeGain {name!r} rectifies its input (MA-SNN attention's ReLU); "
-                                       "Lava's LIF has no input rectification (compile with --target lava, which drops it)")
+            self.signal[name] = [{**t, "flat": True} if len(t["shape"]) == 3 else t for t in terms]
+            return
         if kind == "TimeGain":
-            gain = np.asarray(node.gain_mant if (fixed and np.asarray(node.gain_mant).size) else node.gain)
-            if fixed and not np.asarray(node.gain_mant).size:
-                raise SnncError(f"lava: TimeGain {name!r} in a fixed-point graph has no gain_mant (run quantize)")
-            T_gain = gain.shape[0]
-            info = {"node": name, "gain": gain, "shift": int(node.gain_shift), "depth": int(timegain_depth(g, name))}
-            if any("gain" in t for t in terms):
-                raise UnsupportedNodeError(f"lava: TimeGain {name!r} follows another TimeGain")
-            signal[name] = [{**t, "gain": info} for t in terms]  # one shared dict per TimeGain
-            continue
-        in_shape = shape_of(g, name, "input")
-        out_shape = shape_of(g, name, "output")
+            self.signal[name] = self.time_gain(name, node, terms)
+            return
         if any("gain" in t for t in terms) and kind not in NEURONS:
             raise UnsupportedNodeError(f"lava: TimeGain before {name!r} ({kind}): a gain must feed a neuron directly")
-        if kind in NEURONS:
-            p = _neuron_params(name, node, meta, dt, fixed)
-            gains = {id(t.get("gain")): t.get("gain") for t in terms}
-            if len(gains) > 1:
-                raise UnsupportedNodeError(f"lava: neuron {name!r} receives currents with different TimeGains")
-            gain = next(iter(gains.values()))
-            bias = np.zeros(out_shape)
-            for t in terms:
-                if t["src"] != "input" and by_name[t["src"]]["kind"] != "neuron":
-                    bias = bias + np.asarray(by_name[t["src"]].pop("bias_chw", 0.0))
-            if np.any(bias):
-                if fixed:
-                    raise SnncError(f"lava: synapse bias into {name!r} in a fixed-point graph (quantize folds it)")
-                p["bias_mant"] = p["bias_mant"] + p["in_gain"] * bias
-            layer = {"name": name, "kind": "neuron", "source_kind": kind, "shape": list(out_shape),
-                     "sources": terms, "du": p["du"], "dv": p["dv"], "in_gain": p["in_gain"],
-                     "vth": _to_lava(p["vth"], out_shape), "bias_mant": _to_lava(p["bias_mant"], out_shape),
-                     "bias_exp": _to_lava(p["bias_exp"], out_shape), "gain": None, "gain_shift": 0, "depth": 0}
-            if gain is not None:
-                gl = np.asarray(gain["gain"])  # (T, *g), g broadcasting against (C, H, W): kept compact
-                gl = gl.reshape(gl.shape + (1,) * (1 + len(out_shape) - gl.ndim))
-                np.broadcast_shapes(gl.shape[1:], tuple(out_shape))
-                layer.update(gain=np.ascontiguousarray(gl.transpose(0, 3, 2, 1) if gl.ndim == 4 else gl),
-                             gain_shift=gain["shift"], depth=gain["depth"], gain_node=gain["node"])
-            for t in terms:
-                t.pop("gain", None)
-            layers.append(layer)
-            by_name[name] = layer
-            signal[name] = [{"src": name, "shape": list(out_shape), "flat": False}]
-            continue
-        # synapses
+        layer = self.neuron(name, node, kind, terms) if kind in NEURONS else self.synapse(name, node, kind, terms)
+        self.layers.append(layer)
+        self.by_name[name] = layer
+        self.signal[name] = [{"src": name, "shape": list(shape_of(self.g, name, "output")), "flat": False}]
+
+    def time_gain(self, name: str, node, terms: list[dict]) -> list[dict]:
+        """The terms marked with this TimeGain (it becomes the per-step input gain of the neuron it feeds)."""
+        if node.rectify:
+            raise UnsupportedNodeError(f"lava: TimeGain {name!r} rectifies its input (MA-SNN attention's ReLU); "
+                                       "Lava's LIF has no input rectification (compile with --target lava, which drops it)")
+        fixed = self.fixed
+        gain = np.asarray(node.gain_mant if (fixed and np.asarray(node.gain_mant).size) else node.gain)
+        if fixed and not np.asarray(node.gain_mant).size:
+            raise SnncError(f"lava: TimeGain {name!r} in a fixed-point graph has no gain_mant (run quantize)")
+        self.T_gain = gain.shape[0]
+        info = {"node": name, "gain": gain, "shift": int(node.gain_shift), "depth": int(timegain_depth(self.g, name))}
+        if any("gain" in t for t in terms):
+            raise UnsupportedNodeError(f"lava: TimeGain {name!r} follows another TimeGain")
+        return [{**t, "gain": info} for t in terms]
+
+    def neuron(self, name: str, node, kind: str, terms: list[dict]) -> dict:
+        """A neuron layer: parameters, the biases of the synapses feeding it, and its TimeGain if any."""
+        out_shape = shape_of(self.g, name, "output")
+        p = _neuron_params(name, node, self.meta, self.dt, self.fixed)
+        gains = {id(t.get("gain")): t.get("gain") for t in terms}
+        if len(gains) > 1:
+            raise UnsupportedNodeError(f"lava: neuron {name!r} receives currents with different TimeGains")
+        gain = next(iter(gains.values()))
+        bias = np.zeros(out_shape)
         for t in terms:
-            if t["src"] != "input" and "bias_chw" in by_name[t["src"]] and np.any(by_name[t["src"]]["bias_chw"]):
+            if t["src"] != "input" and self.by_name[t["src"]]["kind"] != "neuron":
+                bias = bias + np.asarray(self.by_name[t["src"]].pop("bias_chw", 0.0))
+        if np.any(bias):
+            if self.fixed:
+                raise SnncError(f"lava: synapse bias into {name!r} in a fixed-point graph (quantize folds it)")
+            p["bias_mant"] = p["bias_mant"] + p["in_gain"] * bias
+        layer = {"name": name, "kind": "neuron", "source_kind": kind, "shape": list(out_shape),
+                 "sources": terms, "du": p["du"], "dv": p["dv"], "in_gain": p["in_gain"],
+                 "vth": _to_lava(p["vth"], out_shape), "bias_mant": _to_lava(p["bias_mant"], out_shape),
+                 "bias_exp": _to_lava(p["bias_exp"], out_shape), "gain": None, "gain_shift": 0, "depth": 0}
+        if gain is not None:
+            gl = np.asarray(gain["gain"])  # (T, *g), g broadcasting against (C, H, W): kept compact
+            gl = gl.reshape(gl.shape + (1,) * (1 + len(out_shape) - gl.ndim))
+            np.broadcast_shapes(gl.shape[1:], tuple(out_shape))
+            layer.update(gain=np.ascontiguousarray(gl.transpose(0, 3, 2, 1) if gl.ndim == 4 else gl),
+                         gain_shift=gain["shift"], depth=gain["depth"], gain_node=gain["node"])
+        for t in terms:
+            t.pop("gain", None)
+        return layer
+
+    def synapse(self, name: str, node, kind: str, terms: list[dict]) -> dict:
+        """A conv (Conv2d or a linear pool) or dense layer; its bias waits for the neuron it feeds."""
+        for t in terms:
+            src = self.by_name.get(t["src"], {})
+            if t["src"] != "input" and "bias_chw" in src and np.any(src["bias_chw"]):
                 raise UnsupportedNodeError(f"lava: synapse {t['src']!r} has a bias but feeds {name!r} ({kind}), "
                                            "not a neuron; Lava keeps biases in neurons")
-        layer = {"name": name, "sources": terms, "shape": list(out_shape), "graded": graded(terms),
-                 "num_message_bits": GRADED_BITS if graded(terms) else 0}
+        layer = {"name": name, "sources": terms, "shape": list(shape_of(self.g, name, "output")),
+                 "graded": self.graded(terms), "num_message_bits": GRADED_BITS if self.graded(terms) else 0}
         if kind in ("Conv2d", "SumPool2d", "AvgPool2d"):
-            if kind == "Conv2d":
-                if isinstance(node.padding, str):
-                    raise UnsupportedNodeError(f"lava: Conv2d {name!r}: string padding {node.padding!r}")
-                w, stride, padding, dilation = np.asarray(node.weight, np.float64), node.stride, node.padding, node.dilation
-                groups = int(np.asarray(node.groups).reshape(-1)[0])
-                bias = np.asarray(node.bias if node.bias is not None else 0.0, np.float64)
-            else:
-                if fixed and kind == "AvgPool2d":
-                    raise SnncError(f"lava: AvgPool2d {name!r} has no fixed-point form (run fuse_pooling)")
-                k = pair(node.kernel_size)
-                w = pool_as_depthwise(kind, in_shape[0], k)
-                stride, padding, dilation, groups, bias = node.stride, node.padding, 1, in_shape[0], 0.0
-            if fixed:
-                w = _check_fixed_weights(name, w, dense=False, clip=clip_weights)
-            w, groups = _regroup(w, groups)
-            if tuple(conv_output_chw(in_shape, w.shape, stride, padding, dilation)) != tuple(out_shape):
-                raise SnncError(f"lava: Conv {name!r}: output shape mismatch")
-            layer.update(kind="conv", **lava_conv_params(w, in_shape, stride, padding, dilation, groups))
-            layer["bias_chw"] = np.broadcast_to(np.asarray(bias).reshape(-1, 1, 1) if np.ndim(bias) else bias,
-                                                tuple(out_shape)).copy()
-        else:  # Affine / Linear
-            w = np.asarray(node.weight, np.float64)
-            if fixed:
-                w = _check_fixed_weights(name, w, dense=True, clip=clip_weights)
-            flat = [t for t in terms if t["flat"]]
-            if flat:
-                c, h, wd = flat[0]["shape"]
-                perm = np.arange(c * h * wd).reshape(c, h, wd).transpose(2, 1, 0).reshape(-1)
-                w = w[:, perm]  # column j of the Lava (W, H, C)-ordered input = CHW column perm[j]
-                if len(flat) != len(terms):
-                    raise UnsupportedNodeError(f"lava: {name!r} sums flattened and unflattened inputs")
-            bias = np.asarray(node.bias, np.float64) if kind == "Affine" and node.bias is not None else np.zeros(1)
-            layer.update(kind="dense", weight=np.ascontiguousarray(w), bias_chw=np.broadcast_to(bias, tuple(out_shape)).copy())
-        layers.append(layer)
-        by_name[name] = layer
-        signal[name] = [{"src": name, "shape": list(out_shape), "flat": False}]
-    out_terms = summed(outputs[0])
-    if len(out_terms) != 1 or out_terms[0]["src"] == "input" or by_name[out_terms[0]["src"]]["kind"] != "neuron":
-        raise UnsupportedNodeError("lava: the graph output must be one spiking layer (Lava streams spikes)")
-    for layer in layers:
-        b = layer.pop("bias_chw", None)
-        if b is not None and np.any(b):
-            raise UnsupportedNodeError(f"lava: synapse {layer['name']!r} has a bias but feeds no neuron")
-    pad = _max_synapse_chain(layers, by_name)
-    return {"format": "snnc-lava", "version": 1, "fixed": bool(fixed), "threshold": threshold, "reset": reset,
-            "input": {"name": inputs[0], "shape": list(shape_of(g, inputs[0], "output"))},
-            "output": {"src": out_terms[0]["src"], "shape": list(shape_of(g, outputs[0], "input"))},
-            "pad": pad, "T_gain": T_gain, "layers": layers}
+            layer.update(self.conv(name, node, kind))
+        else:
+            layer.update(self.dense(name, node, kind, terms))
+        return layer
+
+    def conv(self, name: str, node, kind: str) -> dict:
+        in_shape, out_shape = shape_of(self.g, name, "input"), shape_of(self.g, name, "output")
+        if kind == "Conv2d":
+            if isinstance(node.padding, str):
+                raise UnsupportedNodeError(f"lava: Conv2d {name!r}: string padding {node.padding!r}")
+            w, stride, padding, dilation = np.asarray(node.weight, np.float64), node.stride, node.padding, node.dilation
+            groups = int(np.asarray(node.groups).reshape(-1)[0])
+            bias = np.asarray(node.bias if node.bias is not None else 0.0, np.float64)
+        else:
+            if self.fixed and kind == "AvgPool2d":
+                raise SnncError(f"lava: AvgPool2d {name!r} has no fixed-point form (run fuse_pooling)")
+            w = pool_as_depthwise(kind, in_shape[0], pair(node.kernel_size))
+            stride, padding, dilation, groups, bias = node.stride, node.padding, 1, in_shape[0], 0.0
+        if self.fixed:
+            w = check_fixed_weights(name, w, dense=False, clip=self.clip)
+        w, groups = regroup(w, groups)
+        if tuple(conv_output_chw(in_shape, w.shape, stride, padding, dilation)) != tuple(out_shape):
+            raise SnncError(f"lava: Conv {name!r}: output shape mismatch")
+        bias_chw = np.broadcast_to(np.asarray(bias).reshape(-1, 1, 1) if np.ndim(bias) else bias, tuple(out_shape))
+        return {"kind": "conv", **lava_conv_params(w, in_shape, stride, padding, dilation, groups),
+                "bias_chw": bias_chw.copy()}
+
+    def dense(self, name: str, node, kind: str, terms: list[dict]) -> dict:
+        w = np.asarray(node.weight, np.float64)
+        if self.fixed:
+            w = check_fixed_weights(name, w, dense=True, clip=self.clip)
+        flat = [t for t in terms if t["flat"]]
+        if flat:
+            c, h, wd = flat[0]["shape"]
+            perm = np.arange(c * h * wd).reshape(c, h, wd).transpose(2, 1, 0).reshape(-1)
+            w = w[:, perm]  # column j of the Lava (W, H, C)-ordered input = CHW column perm[j]
+            if len(flat) != len(terms):
+                raise UnsupportedNodeError(f"lava: {name!r} sums flattened and unflattened inputs")
+        bias = np.asarray(node.bias, np.float64) if kind == "Affine" and node.bias is not None else np.zeros(1)
+        out_shape = shape_of(self.g, name, "output")
+        return {"kind": "dense", "weight": np.ascontiguousarray(w),
+                "bias_chw": np.broadcast_to(bias, tuple(out_shape)).copy()}
+
+    def spec(self) -> dict:
+        """The spec, once every node is visited: the output must be one spiking layer, every bias placed."""
+        out_terms = self.summed(self.outputs[0])
+        if (len(out_terms) != 1 or out_terms[0]["src"] == "input"
+                or self.by_name[out_terms[0]["src"]]["kind"] != "neuron"):
+            raise UnsupportedNodeError("lava: the graph output must be one spiking layer (Lava streams spikes)")
+        for layer in self.layers:
+            b = layer.pop("bias_chw", None)
+            if b is not None and np.any(b):
+                raise UnsupportedNodeError(f"lava: synapse {layer['name']!r} has a bias but feeds no neuron")
+        g = self.g
+        return {"format": "snnc-lava", "version": 1, "fixed": bool(self.fixed), "threshold": self.threshold,
+                "reset": self.reset, "input": {"name": self.inputs[0], "shape": list(shape_of(g, self.inputs[0], "output"))},
+                "output": {"src": out_terms[0]["src"], "shape": list(shape_of(g, self.outputs[0], "input"))},
+                "pad": _max_synapse_chain(self.layers, self.by_name), "T_gain": self.T_gain, "layers": self.layers}
 
 
 def _max_synapse_chain(layers: list[dict], by_name: dict) -> int:

@@ -5,6 +5,13 @@ The N samples run back to back in **one** Lava run of N·(T + pad) steps (see
 ``blocking=False`` while the host drains the Extractors step by step. Results are converted to
 snnc's layout: spikes [N, T, *shape] per spiking node (C, H, W order), the graph output, and
 voltages (v after the reset; integers in fixed point) when asked.
+
+Readout (docs/design.md §3.4; the use cases choose ``"pipeline"``, the library default is ``"unshifted"``
+as for the CPU simulator): ``"pipeline"`` pads each window with D zero frames
+(D = the longest chain of Dense/Conv layers from the input to the output, :func:`spec_depths`), starts
+each neuron layer at its depth d_k, and keeps each layer's T active steps and the output's steps
+D … T + D − 1, so the output sees every input frame; ``"unshifted"`` counts steps 0 … T − 1 (the
+last D frames never reach the output). Both equal the CPU simulator's Lava timing with the same readout.
 """
 
 from __future__ import annotations
@@ -27,8 +34,20 @@ def check_input(spec: dict, x) -> np.ndarray:
     return x.astype(np.float64)
 
 
-def execute(spec: dict, x, *, record_voltage: bool = False, buffer: int = 64) -> SimResult:
+def spec_depths(spec: dict) -> dict[str, int]:
+    """Layer name -> d_k: the most Dense/Conv layers on a path from the input up to and including it (one
+    per delaying node of the graph, so the same numbers as :func:`snnc.compiler.ir.depth.node_depths`)."""
+    depth: dict[str, int] = {}
+    for layer in spec["layers"]:
+        base = max((depth.get(t["src"], 0) for t in layer["sources"]), default=0)
+        depth[layer["name"]] = base + (0 if layer["kind"] == "neuron" else 1)
+    return depth
+
+
+def execute(spec: dict, x, *, record_voltage: bool = False, buffer: int = 64, readout: str = "unshifted") -> SimResult:
     """Build, run and read back ``spec`` on x [N, T, *in_shape] (module docstring)."""
+    if readout not in ("unshifted", "pipeline"):
+        raise SnncError(f"readout: must be 'unshifted' or 'pipeline', got {readout!r}")
     x = check_input(spec, x)
     compat.install()
     from lava.magma.core.run_conditions import RunSteps
@@ -40,12 +59,16 @@ def execute(spec: dict, x, *, record_voltage: bool = False, buffer: int = 64) ->
     from snnc.backends.lava.emit import build
 
     N, T = x.shape[:2]
-    pad = int(spec["pad"])
+    depths = spec_depths(spec)
+    D = depths[spec["output"]["src"]]
+    pipeline = readout == "pipeline"
+    pad = D if pipeline else int(spec["pad"])
+    starts = {n: d for n, d in depths.items()} if pipeline else {}
     frames = np.zeros((N, T + pad) + x.shape[2:])
     frames[:, :T] = x
     frames = frames.reshape((N * (T + pad),) + x.shape[2:])
     t0 = time.perf_counter()
-    net = build(spec, frames_to_lava(frames), T, record_voltage=record_voltage, buffer=buffer)
+    net = build(spec, frames_to_lava(frames), T, record_voltage=record_voltage, buffer=buffer, pad=pad, starts=starts)
     steps = N * (T + pad)
     cfg = Loihi2SimCfg(select_tag="fixed_pt" if spec["fixed"] else "floating_pt",
                        exception_proc_model_map={Extractor: PyLoihiExtractorModel,
@@ -66,17 +89,21 @@ def execute(spec: dict, x, *, record_voltage: bool = False, buffer: int = 64) ->
     spikes, volts = {}, {}
     for n in names:
         shape = tuple(_layer(spec, n)["shape"])
-        r = rec[n].reshape(N, T + pad, -1)[:, :T]
+        first = starts.get(n, 0)
+        r = rec[n].reshape(N, T + pad, -1)[:, first:first + T]
         spikes[n] = _to_chw(r[..., :sizes[n]], N, T, shape).astype(np.float32)
         if record_voltage:
             v = _to_chw(r[..., sizes[n]:], N, T, shape)
             volts[n] = np.round(v).astype(np.int64) if spec["fixed"] else v.astype(np.float32)
     out = spikes[spec["output"]["src"]].reshape((N, T) + tuple(spec["output"]["shape"]))
+    extras = {"threshold": spec["threshold"], "backend": "lava", "steps": steps, "pad": pad,
+              "build_seconds": t1 - t0, "run_seconds": t2 - t1, "processes": 1 + len(spec["layers"]) + len(names)}
+    if pipeline:
+        from snnc.compiler.ir.depth import pipeline_extras
+
+        extras.update(pipeline_extras(D, {n: depths[n] for n in names}))
     return SimResult(spikes=spikes, output=out, voltages=volts, timing="lava",
-                     numerics="fixed" if spec["fixed"] else "float",
-                     extras={"threshold": spec["threshold"], "backend": "lava", "steps": steps, "pad": pad,
-                             "build_seconds": t1 - t0, "run_seconds": t2 - t1,
-                             "processes": 1 + len(spec["layers"]) + len(names)})
+                     numerics="fixed" if spec["fixed"] else "float", extras=extras)
 
 
 def _layer(spec: dict, name: str) -> dict:
@@ -90,10 +117,11 @@ def _to_chw(flat: np.ndarray, N: int, T: int, shape: tuple[int, ...]) -> np.ndar
 
 
 def run(graph, x, *, timing: str = "lava", record_voltage: bool = False, clip_weights: bool = False,
-        buffer: int = 64) -> SimResult:
+        buffer: int = 64, readout: str = "unshifted") -> SimResult:
     """Backend entry point (design.md §5): lower ``graph`` and execute it; ``timing`` must be "lava"."""
     if timing != "lava":
         raise SnncError(f"timing: the Lava backend runs with Lava's timing only ('lava'), got {timing!r}")
     from snnc.backends.lava.lower import lower
 
-    return execute(lower(graph, clip_weights=clip_weights), x, record_voltage=record_voltage, buffer=buffer)
+    return execute(lower(graph, clip_weights=clip_weights), x, record_voltage=record_voltage, buffer=buffer,
+                   readout=readout)

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from snnc.compiler.analysis.attention_cost import cost
-from snnc.compiler.ir.graph_utils import node_kind, predecessors, successors
+from snnc.compiler.ir.graph_utils import node_kind, predecessors, reach, successors
 from snnc.compiler.ir.kinds import DENSE_KINDS, NEURON_KINDS, SPIKING_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, pair, shape_of
 
@@ -138,18 +138,8 @@ def avgpool_scale(g: nir.NIRGraph, name: str, pred: dict[str, list[str]]) -> flo
 
 def target_layer(g: nir.NIRGraph, name: str, succ: dict[str, list[str]]) -> str | None:
     """The first spiking (or LI / Output) node downstream of ``name`` through non-synaptic nodes."""
-    stack, seen = list(succ.get(name, [])), set()
-    while stack:
-        n = stack.pop(0)
-        if n in seen:
-            continue
-        seen.add(n)
-        kind = node_kind(g.nodes[n])
-        if kind in NEURON_KINDS or kind == "Output":
-            return n
-        if kind not in SYNAPSE_KINDS:
-            stack.extend(succ.get(n, []))
-    return None
+    found = reach(g, name, succ, lambda k: k in NEURON_KINDS or k == "Output", lambda k: k not in SYNAPSE_KINDS)
+    return found[0] if found else None
 
 
 def synapse_count(g: nir.NIRGraph, name: str, pred: dict[str, list[str]]) -> SynapseCount:

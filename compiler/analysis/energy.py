@@ -22,6 +22,12 @@ SOP the exact event-driven count and MAC_1 = non-zero pixels × exact fan-out fo
 factor (Φ taken at the previous spiking layer vs at the synapse's real input), the padding factor
 (taps on zero padding) and the spatial factor (where the spikes fall; docs/results.md §3).
 
+**Pipeline padding** (Lava timing, pipeline-aware readout, docs/design.md §3.4): each sample's window is
+T + D steps. A layer runs its T active steps and rests (u = v = 0, silent) for the other D, so its
+spikes and synaptic operations are the counts above; the D rest steps cost D·Σ n_k neuron updates per
+sample (counted in the Loihi-flavoured total), no spikes, and input events that reach a synapse outside its
+active steps (only where paths of different depths join) are listed as dropped.
+
 **Loihi-flavoured alternative** ("loihi_davies2018"): 23.6 pJ per synaptic operation + 81 pJ per
 neuron update (Davies et al., IEEE Micro 38(1), 2018, Table 2: minimum synaptic-spike-op energy and
 active neuron update; pre-silicon figures).
@@ -113,12 +119,24 @@ def neuron_updates(counter: Counter) -> int:
     return int(counter.T * sum(lay.neurons for lay in counter.layers.values()))
 
 
-def energy_report(graph: nir.NIRGraph, counter: Counter, k: Constants | None = None) -> dict:
-    """Per-layer rows and totals (pJ per sample) of the analytic and the measured model."""
+def pipeline_padding(counter: Counter, steps: int, dropped_input_events: dict | None = None) -> dict:
+    """The D padded steps per sample of a pipeline-readout run (module docstring): neuron updates, spikes
+    (none: every layer rests outside its T active steps), dropped input events per sample, Loihi energy."""
+    updates = int(steps * sum(lay.neurons for lay in counter.layers.values()))
+    dropped = {name: counter.per_sample(v) for name, v in sorted((dropped_input_events or {}).items())}
+    return {"steps": int(steps), "neuron_updates": updates, "spikes": 0, "dropped_input_events": dropped,
+            "energy_loihi_pj": LOIHI_NEURON_PJ * updates}
+
+
+def energy_report(graph: nir.NIRGraph, counter: Counter, k: Constants | None = None,
+                  padding: dict | None = None) -> dict:
+    """Per-layer rows and totals (pJ per sample) of the analytic and the measured model. ``padding``
+    (``{"steps": D, "dropped_input_events": {...}}`` of a pipeline-readout run) adds its neuron updates."""
     k = k or Constants()
     rows = layer_rows(graph, counter, k)
     attn = attention_rows(counter, k)
     updates = neuron_updates(counter)
+    pad = None if padding is None else pipeline_padding(counter, padding["steps"], padding.get("dropped_input_events"))
     total_sop = sum(r["sop"] for r in rows)
     totals = {
         "analytic_mac": sum(r["analytic_ops"] for r in rows if r["op_analytic"] == "MAC"),
@@ -135,11 +153,15 @@ def energy_report(graph: nir.NIRGraph, counter: Counter, k: Constants | None = N
     totals["energy_measured_pj"] = (k.e_mac * (totals["measured_mac"] + totals["attention_mac_executed"])
                                     + k.e_ac * totals["measured_ac"])
     totals["energy_loihi_pj"] = LOIHI_SYNOP_PJ * total_sop + LOIHI_NEURON_PJ * updates
+    if pad is not None:
+        totals["neuron_updates_padding"] = pad["neuron_updates"]
+        totals["energy_loihi_pj"] += pad["energy_loihi_pj"]
+    extra = {} if pad is None else {"pipeline_padding": pad}
     return {
         "constants": {"e_mac_pj": k.e_mac, "e_ac_pj": k.e_ac, "loihi_synop_pj": LOIHI_SYNOP_PJ,
                       "loihi_neuron_pj": LOIHI_NEURON_PJ},
         "hw_convention": HW_NOTE, "T": counter.T, "samples": counter.samples,
-        "layers": rows, "attention": attn, "totals": totals,
+        "layers": rows, "attention": attn, "totals": totals, **extra,
     }
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import nir
 
 from snnc.compiler.analysis.attention_cost import cost as attention_cost
-from snnc.compiler.ir.graph_utils import node_kind, predecessors, topological_order
+from snnc.compiler.ir.graph_utils import node_kind, predecessors, reach, topological_order
 from snnc.compiler.ir.kinds import DENSE_KINDS, SPIKING_KINDS, SYNAPSE_KINDS
 from snnc.compiler.ir.shapes import infer_shapes, shape_of
 
@@ -77,18 +77,7 @@ def _conv_flops(node: nir.Conv2d, out_shape: tuple[int, ...]) -> tuple[int, str]
 
 def _spiking_sources(g: nir.NIRGraph, name: str, pred: dict[str, list[str]]) -> list[str]:
     """Spiking nodes (or Inputs) whose spikes reach ``name`` through non-synaptic nodes only."""
-    out, stack, seen = [], list(pred.get(name, [])), set()
-    while stack:
-        p = stack.pop(0)
-        if p in seen:
-            continue
-        seen.add(p)
-        kind = node_kind(g.nodes[p])
-        if kind in SPIKING_KINDS or kind == "Input":
-            out.append(p)
-        elif kind in PASS_THROUGH:
-            stack.extend(pred.get(p, []))
-    return sorted(out)
+    return sorted(reach(g, name, pred, lambda k: k in SPIKING_KINDS or k == "Input", lambda k: k in PASS_THROUGH))
 
 
 def analyze(g: nir.NIRGraph) -> list[LayerStats]:

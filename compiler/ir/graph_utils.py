@@ -112,3 +112,22 @@ def topological_order(g: nir.NIRGraph) -> list[str]:
                 ready.append(m)
                 ready.sort()
     return order
+
+
+def reach(g: nir.NIRGraph, start: str, edges: dict[str, list[str]], stops, through) -> list[str]:
+    """The nodes met walking ``edges`` (successors or predecessors) breadth first from ``start``'s
+    neighbours: a node whose kind satisfies ``stops(kind)`` is collected and not walked past; one
+    satisfying ``through(kind)`` is walked past; any other ends that path. Each node is visited once."""
+    out, queue, seen = [], list(edges.get(start, [])), set()
+    while queue:
+        n = queue.pop(0)
+        if n in seen:
+            continue
+        seen.add(n)
+        kind = node_kind(g.nodes[n])
+        if stops(kind):
+            out.append(n)
+        elif through(kind):
+            queue.extend(edges.get(n, []))
+    return out
+

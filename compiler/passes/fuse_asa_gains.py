@@ -25,11 +25,17 @@ those the deployed network will produce), each factor computed with the exact fl
 model (``snnc.compiler.window_attention.factor``) on the currents given by the reference simulator
 (:mod:`snnc.compiler.passes.probe`). ``upstream="exact"`` instead calibrates every layer on the
 original graph (earlier attention layers exact).
+
+The upstream runs once: the input currents probed for layer ℓ are kept (batch by batch) and layer ℓ+1
+is probed from them, through layer ℓ's TimeGain (or exact attention), instead of from the frames
+(:func:`snnc.compiler.passes.probe.probe_batches_from`: the same float32 currents, so the same gains).
+Cost: one layer's input currents for all calibration samples are held at a time (paper size, 64 samples:
+64·60·64·32·32 float32 ≈ 1.0 GB for the first layer), released batch by batch as the next layer uses them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import nir
@@ -38,7 +44,7 @@ from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import copy_graph, node_kind, topological_order
 from snnc.compiler.window_attention import factor, gate, is_attention, rectifies
 from snnc.compiler.passes.base import PassError, PassRecord, register_pass
-from snnc.compiler.passes.probe import probe_batches
+from snnc.compiler.passes.probe import probe_batches, probe_batches_from
 
 GRANULARITIES = ("t", "tc", "tchw", "c")
 #: chosen from the measurement in docs/results.md §2 (bench/asa_gain_granularity.py).
@@ -61,18 +67,41 @@ def reduce_gain(mean_tchw: np.ndarray, granularity: str) -> np.ndarray:
                     f"choose one of {', '.join(GRANULARITIES)}")
 
 
+def _batch_sums(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ_i f_i, Σ_i f_i²) over axis 0 in float64, added in sample order, one sample converted at a time
+    (the same float64 sums as ``f.astype(float64).sum(axis=0)``, whose outer-axis reduction adds rows in
+    order, without a float64 copy of the batch)."""
+    first = f[0].astype(np.float64)
+    s, sq = first, first * first
+    for row in f[1:]:
+        v = row.astype(np.float64)
+        s += v
+        v *= v
+        sq += v
+    return s, sq
+
+
 def mean_factor(node: nir.NIRNode, batches: Iterable[np.ndarray], rectify: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(mean, standard deviation) over samples of the attention factor, each (T, C, H, W) float64, from
     batches of currents [n, T, C, H, W]; ``rectify``: of its gate without the final ReLU."""
     total = total_sq = None
     n = 0
     for currents in batches:
-        f = (gate if rectify else factor)(node, currents).numpy().astype(np.float64)
-        total = f.sum(axis=0) if total is None else total + f.sum(axis=0)
-        total_sq = (f * f).sum(axis=0) if total_sq is None else total_sq + (f * f).sum(axis=0)
+        f = (gate if rectify else factor)(node, currents).numpy()
+        s, sq = _batch_sums(f)
+        total = s if total is None else total + s
+        total_sq = sq if total_sq is None else total_sq + sq
         n += len(f)
     mean = total / n
     return mean, np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0))
+
+
+def _kept(batches: Iterable[np.ndarray], store: list[np.ndarray] | None) -> Iterator[np.ndarray]:
+    """``batches`` unchanged, each also appended to ``store`` (when given)."""
+    for b in batches:
+        if store is not None:
+            store.append(b)
+        yield b
 
 
 def fused_from(node: nir.NIRNode) -> str:
@@ -105,12 +134,19 @@ def fuse_asa_gains(graph: nir.NIRGraph, *, calibration: np.ndarray | None = None
     if run is None:
         raise PassError("fuse_asa_gains: needs an interpreter to probe the calibration frames (PipelineContext.run)")
     reference = copy_graph(graph)
-    for name in asa_nodes:
+    previous: tuple[str, list[np.ndarray]] | None = None  # (last calibrated node, its input currents per batch)
+    for k, name in enumerate(asa_nodes):
         node = g.nodes[name]
         source = g if upstream == "fused" else reference
         report = None if progress is None else (lambda done, _n=name: progress(_n, done, len(calibration)))
         keep_relu = rectify and rectifies(node)
-        mean, std = mean_factor(node, probe_batches(source, name, calibration, run=run, progress=report), keep_relu)
+        if previous is None:
+            batches = probe_batches(source, name, calibration, run=run, progress=report)
+        else:
+            batches = probe_batches_from(source, name, *previous, calibration, run=run, progress=report)
+        store = [] if k + 1 < len(asa_nodes) else None
+        mean, std = mean_factor(node, _kept(batches, store), keep_relu)
+        previous = None if store is None else (name, store)
         gain = reduce_gain(mean, granularity).astype(np.float32)
         meta = dict(node.metadata or {})
         meta["snnc"] = {**meta.get("snnc", {}), "fused_from": fused_from(node), "granularity": granularity,

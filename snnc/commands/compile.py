@@ -1,4 +1,4 @@
-"""``snnc compile MODEL --target {lava,cpu,nir,onnx} [-o DIR] ...``: run the pass pipeline, write an artifact.
+"""``snnc compile MODEL --target {lava,cpu,nir,onnx,netx,loihi2} [-o DIR] ...``: run the pass pipeline, write an artifact.
 
 Thin CLI over :func:`snnc.compile_model.compile_model`; heavy imports happen inside the command.
 """
@@ -11,7 +11,7 @@ import click
 
 from snnc import options as opt
 
-TARGETS = ("lava", "cpu", "nir", "onnx")
+TARGETS = ("lava", "cpu", "nir", "onnx", "netx", "loihi2")
 
 
 @click.command("compile")
@@ -29,9 +29,9 @@ TARGETS = ("lava", "cpu", "nir", "onnx")
               help="fused: ASA -> calibrated TimeGain; exact: keep ASA (fidelity reference; not for lava).")
 @click.option("--gain-granularity", default=None, type=click.Choice(["t", "tc", "tchw", "c"]),
               help="TimeGain granularity: per t, (t, c), (t, c, h, w), or per c constant in time "
-                   "(then folded into the weights) [default: tc].")
+                   "(then folded into the weights) [default: tc; c for netx and loihi2].")
 @click.option("--fixed-point/--float", "fixed_point", default=None,
-              help="Quantize to Loihi 2 fixed point [default: on for lava, off otherwise].")
+              help="Quantize to Loihi 2 fixed point [default: on for lava, netx and loihi2, off otherwise].")
 @click.option("--clip-weights", is_flag=True, help="Clip weights that overflow 8 bits instead of failing.")
 @click.option("--data", default="synthetic", show_default=True,
               help="Calibration/held-out data: 'synthetic', an .npy/.npz file (x [N, T, *graph input], optional "
@@ -54,8 +54,9 @@ def command(model: str, target: str, out: str | None, passes: str | None, calibr
     from snnc.compiler.compile_options import CompileOptions
     from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY
 
+    granularity = gain_granularity or ("c" if target in ("netx", "loihi2") else DEFAULT_GRANULARITY)  # no per-t gains
     opts = CompileOptions(target=target, passes=passes, calibrate=calibrate, holdout=holdout, asa_mode=asa_mode,
-                          gain_granularity=gain_granularity or DEFAULT_GRANULARITY, fixed_point=fixed_point,
+                          gain_granularity=granularity, fixed_point=fixed_point,
                           clip_weights=clip_weights, data=data, seed=seed, T=T, dt=dt, convention=convention)
     opts.validate()
     out_dir = out or f"{Path(model).stem}-{target}"
@@ -79,7 +80,8 @@ def command(model: str, target: str, out: str | None, passes: str | None, calibr
         click.echo(f"note: {note}")
     lava = fid.get("lava_timing") or {}
     if "accuracy" in lava:
-        click.echo(f"under lava timing (one step of delay per synapse): {lava['accuracy']:.4f} "
+        click.echo(f"under lava timing (one step of delay per synapse, {lava.get('readout', 'unshifted')} readout): "
+                   f"{lava['accuracy']:.4f} "
                    f"({lava['accuracy_delta_points']:+.2f} points); see report.md")
 
 

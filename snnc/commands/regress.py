@@ -23,6 +23,10 @@ from snnc import options as opt
                    "file's is compared against it (noted): it must reproduce the same counts.")
 @click.option("--timing", default=None, type=click.Choice(["snnc", "lava"]),
               help="Timing convention [default: the golden file's; else lava for --backend lava, snnc otherwise].")
+@click.option("--readout", default=None, type=click.Choice(["pipeline", "unshifted"]),
+              help="Lava timing only: pipeline (D zero frames padded, each layer's T active steps) or unshifted "
+                   "[default: the golden file's (a file without one: unshifted); a new file: pipeline on cpu and "
+                   "lava, else unshifted].")
 @click.option("--update", is_flag=True, help="Rewrite the golden file (atomically) from this run.")
 @click.option("--samples", default=None, type=opt.SAMPLES, help="Number of input samples [default: golden file's, else 8].")
 @click.option("--seed", default=None, type=opt.SEED, help="Seed of the input draw [default: golden file's, else 0].")
@@ -30,7 +34,7 @@ from snnc import options as opt
               help="Relative tolerance for float graphs [default 1e-6; fixed point is always exact].")
 @click.option("--atol", default=None, type=opt.NON_NEGATIVE, help="Absolute tolerance for float graphs [default 0].")
 def command(artifact: str, golden: str, backend: str | None, timing: str | None, update: bool, samples: int | None,
-            seed: int | None, rtol: float | None, atol: float | None) -> None:
+            seed: int | None, rtol: float | None, atol: float | None, readout: str | None = None) -> None:
     """Compare ARTIFACT's spike counts with a golden file (exit 1 on a difference)."""
     from snnc.paths import guard_outputs
     from snnc.regress.check import regress
@@ -39,14 +43,15 @@ def command(artifact: str, golden: str, backend: str | None, timing: str | None,
     with guard_outputs(inputs=[("ARTIFACT", artifact), ("--golden", None if update else golden)],
                        outputs=[("--golden", golden if update else None)]):
         outcome = regress(artifact, golden, backend=backend, timing=timing, update=update, samples=samples,
-                          seed=seed, rtol=rtol, atol=atol)
+                          seed=seed, rtol=rtol, atol=atol, readout=readout)
     for note in outcome.notes:
         click.echo(note, err=not update)
     if outcome.ok:
         if not update:
             g = outcome.golden
             click.echo(f"ok: {len(g['layers'])} layers and {len(g['synops'])} synapses match {golden} "
-                       f"(backend {g['backend']}, timing {g['timing']}, {g['numerics']}, "
+                       f"(backend {g['backend']}, timing {g['timing']}"
+                       + (f", {g['readout']} readout" if g.get("readout") else "") + f", {g['numerics']}, "
                        f"{g['inputs']['samples']} samples)")
         return
     click.echo(f"regression: {artifact} differs from {golden}:", err=True)

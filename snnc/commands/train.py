@@ -62,8 +62,9 @@ def build_config(model: str, attention: str, T: int, classes: int, input_size: l
               help="ASA excitation (Table S8): mlp (released, default), eca (1-D conv, 'CID'), simam.")
 @click.option("--reduction", type=opt.Count(1, 4096), default=None,
               help="ASA reduction factor r (Table S9); default: the model's (demo 2).")
-@click.option("--dataset", default="synthetic", show_default=True, metavar="synthetic|PATH",
-              help="'synthetic' or a DVS128 Gesture folder in tonic's layout (user*/<label>.npy).")
+@click.option("--dataset", default="synthetic", show_default=True, metavar="synthetic|synthetic-hard|PATH",
+              help="'synthetic', 'synthetic-hard' (11 DVS-Gesture-like classes, noise and bursts) or a DVS128 "
+              "Gesture folder in tonic's layout (user*/<label>.npy).")
 @click.option("--T", "T", type=opt.STEPS, default=DEMO["T"], show_default=True, help="Timesteps per sample.")
 @click.option("--epochs", type=opt.EPOCHS, default=DEMO["epochs"], show_default=True)
 @click.option("--batch-size", type=opt.BATCH, default=DEMO["batch_size"], show_default=True)
@@ -95,7 +96,7 @@ def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs
     from snnc.paths import guard_outputs  # held until the command returns (checked before any work)
 
     click.get_current_context().with_resource(guard_outputs(
-        inputs=[("--dataset", None if dataset == "synthetic" else dataset)], outputs=[("-o", output)]))
+        inputs=[("--dataset", None if dataset in ("synthetic", "synthetic-hard") else dataset)], outputs=[("-o", output)]))
     width_list = _parse_widths(widths)
 
     import torch
@@ -110,7 +111,7 @@ def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs
     config.update({k: v for k, v in (("squeeze", squeeze), ("excitation", excitation), ("reduction", reduction))
                    if v is not None})
     build_model(config)  # validate before spending time on data and training
-    if dataset == "synthetic":
+    if dataset in ("synthetic", "synthetic-hard"):
         train_samples = train_samples or DEMO["train_samples"]
         test_samples = test_samples or DEMO["test_samples"]
     train = load_dataset(dataset, "train", train_samples, T, seed)

@@ -3,7 +3,9 @@
 ``load_dataset(name_or_path, split, n, T, seed)`` returns (frames float32 [N, T, 2, H, W],
 labels int64): ``"synthetic"`` (32x32, 8 classes, the window [0, 0.5 s) in T bins; train and
 test splits are independent streams of the same seed) or a DVS128 Gesture folder (32x32,
-11 classes, T bins of 15 ms). Nothing is downloaded.
+11 classes, T bins of 15 ms), or ``"synthetic-hard"`` (:mod:`snnc.data.synthetic_hard`: DVS128-Gesture-like
+events on 128x128 binned to 32x32, 11 direction/order-paired classes, jitter, noise and distractor bursts; the
+window [0, 0.9 s) in T bins). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ _SPLITS = {"train": 0, "test": 1}
 
 def dataset_classes(name_or_path: str) -> int:
     """Number of classes of a dataset."""
-    from snnc.data import dvs_gesture, synthetic
+    from snnc.data import dvs_gesture, synthetic, synthetic_hard
 
+    if name_or_path == "synthetic-hard":
+        return len(synthetic_hard.CLASSES)
     return len(synthetic.CLASSES) if name_or_path == "synthetic" else dvs_gesture.NUM_CLASSES
 
 
@@ -53,6 +57,19 @@ def load_dataset(name_or_path: str, split: str, n: int | None, T: int, seed: int
         events, labels = synthetic_events(n, seed, _SPLITS[split])
         frames = np.stack([events_to_frames(ev, T, SIZE, SIZE, 0, DURATION_US) for ev in events])
         return frames, labels
+    if name_or_path == "synthetic-hard":
+        return _load_hard(split, n, T, seed)
     from snnc.data.dvs_gesture import load_dvs_gesture
 
     return load_dvs_gesture(name_or_path, split, n, T, seed)
+
+
+def _load_hard(split: str, n: int | None, T: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``synthetic-hard`` frames of ``split`` (train and test: independent streams of ``seed``)."""
+    from snnc.compiler.analysis.memory import require
+    from snnc.data.synthetic_hard import SIZE, hard_frames
+
+    if not n or n <= 0:
+        raise SnncError(f"synthetic-hard dataset: number of samples must be positive, got {n!r}")
+    require(4 * n * T * 2 * SIZE * SIZE, f"synthetic-hard {split} set ({n} samples, T = {T})", "holding its frames")
+    return hard_frames(n, T, seed, _SPLITS[split])

@@ -15,6 +15,9 @@ from snnc.experiment.variants import MAIN_RESULTS, TABLE_S3, TABLES
 from snnc.io import atomic_path
 
 S3_ROWS = ("vanilla", "ta", "ca", "sa", "tcsa", "asa")
+DATA_NAMES = {"synthetic": "synthetic DVS-like event frames, 8 classes",
+              "synthetic-hard": "synthetic DVS128-Gesture-like events, 11 direction- and order-paired classes with "
+                                "jitter, background noise and distractor bursts"}
 
 
 def _pct(v: float | None, digits: int = 1) -> str:
@@ -190,7 +193,7 @@ def render(results: list[dict], command: str, seconds: float, figure_dir: str = 
         f"{sum(float(r['train'].get('seconds') or 0) for r in results) / 60:.1f} min in all). "
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
-        f"**Setup.** Data: {s['data']} ({'synthetic DVS-like event frames, 8 classes' if s['data'] == 'synthetic' else 'DVS128 Gesture'}); "
+        f"**Setup.** Data: {s['data']} ({DATA_NAMES.get(s['data'], 'DVS128 Gesture')}); "
         f"model: LIF-SNN-3 at {s['size']} size (widths {cfg['widths']}, FC {cfg['fc_hidden']}, T = {s['T']}, "
         f"input {cfg['in_channels']}×{cfg['input_size'][0]}×{cfg['input_size'][1]}); each variant trained from seed "
         f"{s['seed']} for {s['epochs']} epochs on {s['train_samples']} samples (Adam, lr {s['lr']}, MSE on rates), "
@@ -243,9 +246,15 @@ def render(results: list[dict], command: str, seconds: float, figure_dir: str = 
 
 
 def write_report(results: list[dict], doc: str | Path, command: str, seconds: float) -> Path:
-    """Write the markdown (atomically) and its figures into ``<doc folder>/figures``."""
+    """Write the markdown (atomically) and its figures into ``<doc folder>/figures``; a paper-size section
+    already in ``doc`` is kept."""
+    from snnc.experiment.paper_report import BEGIN, END, splice
+
     doc = Path(doc)
     text = render(results, command, seconds)
+    old = doc.read_text() if doc.is_file() else ""
+    if BEGIN in old and END in old:  # the paper-size section (snnc.experiment.paper_report) is kept as it was
+        text = splice(text, BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n")
     fig_dir = doc.parent / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     figures(results, fig_dir)

@@ -12,7 +12,9 @@ For each variant, in ``OUT/<variant>/``:
    and the fidelity of fused against exact (prediction and spike agreement); for MA-SNN attention also
    the accuracy with its ReLU dropped (the fused form Lava and fixed point run, ``rectify=False``);
 4. ``result.json``, written last and atomically, with the settings key: a variant whose result matches
-   the current settings is not recomputed.
+   the current settings is not recomputed. It holds only what the settings determine (byte-identical
+   whichever executor ran it, snnc.executors); how the run went (wall seconds, training seconds,
+   whether the checkpoint was reused) goes to ``run.json`` beside it and is merged back when read.
 """
 
 from __future__ import annotations
@@ -166,6 +168,39 @@ def cached_result(path: Path, key: str) -> dict[str, Any] | None:
     return None
 
 
+TRAIN_RUN_FACTS = ("seconds", "reused")  # with the top-level "seconds": the fields that differ from run to run
+
+
+def _split_run_facts(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the settings-determined result, the facts of this run: see the module docstring, item 4)."""
+    stable = {k: v for k, v in result.items() if k != "seconds"}
+    stable["train"] = {k: v for k, v in result["train"].items() if k not in TRAIN_RUN_FACTS}
+    facts = {"seconds": result.get("seconds"),
+             "train": {k: result["train"].get(k) for k in TRAIN_RUN_FACTS}}
+    return stable, facts
+
+
+def _with_run_facts(result: dict[str, Any], result_path: Path) -> dict[str, Any]:
+    """``result`` with the facts of ``run.json`` beside it merged back (unchanged if that is unreadable)."""
+    try:
+        facts = json.loads((result_path.parent / "run.json").read_text())
+        return {**result, "seconds": facts["seconds"], "train": {**result["train"], **facts["train"]}}
+    except (OSError, ValueError, KeyError, TypeError):
+        return result
+
+
+def variant_key(variant: Variant, settings: Settings, data: Data) -> str:
+    """The resume key of ``variant`` under ``settings`` (what ``result.json`` must carry to be reused)."""
+    return settings.key(variant.config(base_config(settings, data.classes, data.frame)))
+
+
+def finished_result(variant: Variant, settings: Settings, data: Data, out: Path) -> dict[str, Any] | None:
+    """The current, complete result of ``variant`` in ``out`` (None: it must be computed)."""
+    path = out / variant.name / "result.json"
+    old = cached_result(path, variant_key(variant, settings, data))
+    return None if old is None else {**_with_run_facts(old, path), "resumed": True}
+
+
 def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
                 progress: Progress | None = None) -> dict[str, Any]:
     """The result dict of one variant (module docstring); reuses ``OUT/<variant>/result.json`` when current."""
@@ -184,7 +219,7 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
     result_path = vdir / "result.json"
     old = cached_result(result_path, key)
     if old is not None:
-        return {**old, "resumed": True}
+        return {**_with_run_facts(old, result_path), "resumed": True}
     vdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     model, trained = _train_or_reuse(config, settings, data, vdir / "model.pt", progress, variant.name)
@@ -222,7 +257,10 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
                           "step_agreement": float(np.mean([v["step_agreement"] for v in fid["layers"].values()])),
                           "layers": fid["layers"]}
     result["seconds"] = round(time.perf_counter() - start, 2)
-    with atomic_path(result_path, "experiment result") as tmp:
-        tmp.write_text(json.dumps(result, indent=1, default=float))
+    stable, facts = _split_run_facts(result)
+    with atomic_path(vdir / "run.json", "experiment run facts") as tmp:
+        tmp.write_text(json.dumps(facts, indent=1, default=float))
+    with atomic_path(result_path, "experiment result") as tmp:  # last: the unit is finished
+        tmp.write_text(json.dumps(stable, indent=1, default=float))
     return {**result, "resumed": False}
 

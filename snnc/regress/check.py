@@ -40,8 +40,10 @@ def _tolerance(numerics: str, rtol: float | None, atol: float | None, recorded: 
 
 def regress(artifact: str | os.PathLike, golden_path: str | os.PathLike, *, backend: str | None = None,
             timing: str | None = None, update: bool = False, samples: int | None = None, seed: int | None = None,
-            rtol: float | None = None, atol: float | None = None) -> RegressOutcome:
-    """Run ``artifact`` on the golden file's inputs and compare (or, with ``update``, rewrite the file)."""
+            rtol: float | None = None, atol: float | None = None, readout: str | None = None) -> RegressOutcome:
+    """Run ``artifact`` on the golden file's inputs and compare (or, with ``update``, rewrite the file).
+    ``readout`` (Lava timing): default the golden file's (a file without one is unshifted), for a new file
+    :func:`snnc.regress.core.default_readout`."""
     loaded = core.load_artifact(artifact)
     golden = None
     if not update or Path(golden_path).exists():
@@ -53,11 +55,15 @@ def regress(artifact: str | os.PathLike, golden_path: str | os.PathLike, *, back
     rec_inputs = (golden or {}).get("inputs", {})
     backend = backend or (golden or {}).get("backend", "cpu")
     timing = timing or (golden or {}).get("timing") or core.BACKEND_TIMING.get(backend, "snnc")
+    if readout not in (None, "pipeline", "unshifted"):
+        raise SnncError(f"--readout: must be 'pipeline' or 'unshifted', got {readout!r}")
+    recorded = None if update or golden is None else golden.get("readout", "unshifted")
+    readout = None if timing != "lava" else (readout or recorded or core.default_readout(backend, timing))
     samples = samples if samples is not None else int(rec_inputs.get("samples", core.DEFAULT_SAMPLES))
     seed = seed if seed is not None else int(rec_inputs.get("seed", core.DEFAULT_SEED))
     numerics = ((loaded.graph.metadata or {}).get("snnc") or {}).get("numerics", "float")
     r, a = _tolerance(numerics, rtol, atol, (golden or {}).get("tolerance") if not update else None)
-    current = core.build_golden(loaded, str(artifact), backend, timing, samples, seed, r, a)
+    current = core.build_golden(loaded, str(artifact), backend, timing, samples, seed, r, a, readout)
     if update:
         core.write_golden(golden_path, current)
         return RegressOutcome(True, [], [f"wrote {golden_path} ({len(current['layers'])} layers, backend {backend}, "
@@ -73,6 +79,9 @@ def regress(artifact: str | os.PathLike, golden_path: str | os.PathLike, *, back
     for key in ("timing", "numerics"):
         if golden.get(key) != current[key]:
             lines.append(f"{key}: golden file has {golden.get(key)!r}, the run used {current[key]!r}")
+    if current["timing"] == "lava" and golden.get("readout", "unshifted") != current.get("readout", "unshifted"):
+        lines.append(f"readout: golden file has {golden.get('readout', 'unshifted')!r}, the run used "
+                     f"{current.get('readout', 'unshifted')!r}")
     for key in ("data", "samples", "seed", "T", "shape"):
         if key in rec_inputs and rec_inputs[key] != current["inputs"].get(key):
             lines.append(f"inputs: golden file has {key}={rec_inputs[key]!r}, the run used {current['inputs'].get(key)!r}")

@@ -28,7 +28,6 @@ FORMAT = "snnc-golden"
 FORMAT_VERSION = 1
 DEFAULT_SAMPLES = 8
 DEFAULT_SEED = 0
-DEFAULT_T = 16
 BERNOULLI_RATE = 0.2
 #: default relative tolerance for float graphs (docs: why); fixed point is always exact
 FLOAT_RTOL = 1e-6
@@ -88,27 +87,33 @@ def input_frames(graph, samples: int, seed: int, T: int | None = None, where: st
     from snnc.compiler.analysis.memory import require_simulation
     from snnc.compiler.ir.graph_utils import input_names
     from snnc.compiler.ir.shapes import infer_shapes, shape_of
-    from snnc.data.stream import bernoulli_frames, synthetic_frames
+    from snnc.data.default_inputs import REGRESS_DEFAULT_T, default_frames
 
     if samples < 1:
         raise SnncError(f"--samples: must be >= 1, got {samples}")
     meta = (graph.metadata or {}).get("snnc") or {}
-    T = int(T if T is not None else meta.get("T", DEFAULT_T))
+    T = int(T if T is not None else meta.get("T", REGRESS_DEFAULT_T))
     g = infer_shapes(graph)
     shape = tuple(shape_of(g, input_names(g)[0], "output"))
     require_simulation(graph, T, min(samples, BATCH), where)
-    if shape == (2, 32, 32):
-        x = synthetic_frames("test", samples, T, seed)
-        desc = {"data": "synthetic", "split": "test"}
-    else:
-        x = bernoulli_frames(samples, T, shape, BERNOULLI_RATE, [seed, 0x5EED])
-        desc = {"data": "bernoulli", "rate": BERNOULLI_RATE}
+    x, _ = default_frames(shape, "test", samples, T, density=BERNOULLI_RATE, seed=seed, bernoulli_seed=[seed, 0x5EED])
+    synthetic = x.labels is not None
+    desc = {"data": "synthetic", "split": "test"} if synthetic else {"data": "bernoulli", "rate": BERNOULLI_RATE}
     return x, {**desc, "samples": int(samples), "seed": int(seed), "T": T, "shape": list(shape)}
 
 
-def measure(graph, x, backend: str, timing: str, progress=None) -> dict:
+def default_readout(backend: str, timing: str) -> str | None:
+    """The readout of a new golden file: none under snnc timing; under Lava timing the pipeline-aware one
+    where the backend has it (cpu, lava: docs/design.md §3.4), else unshifted."""
+    if timing != "lava":
+        return None
+    return "pipeline" if backend in ("cpu", "lava") else "unshifted"
+
+
+def measure(graph, x, backend: str, timing: str, progress=None, readout: str | None = None) -> dict:
     """Spike counts per layer and step, synaptic operations per synapse and step (summed over samples),
-    run BATCH samples at a time (integer counts: the sums equal a one-shot run's)."""
+    run BATCH samples at a time (integer counts: the sums equal a one-shot run's). ``readout="pipeline"``
+    (Lava timing): each layer's T active steps, on single-depth graphs only."""
     from snnc.backends.registry import get_backend
     from snnc.regress.synops import synops_per_step
 
@@ -116,12 +121,22 @@ def measure(graph, x, backend: str, timing: str, progress=None) -> dict:
         module = get_backend(backend)
     except ImportError as e:
         raise SnncError(f"--backend {backend}: not available ({e})") from None
+    piped = {}
+    if readout == "pipeline" and timing == "lava":
+        from snnc.compiler.ir.depth import single_depth
+
+        if backend not in ("cpu", "lava"):
+            raise SnncError(f"--readout pipeline: the {backend} backend has no pipeline-aware readout; use --readout unshifted")
+        if not single_depth(graph):
+            raise SnncError("--readout pipeline: regress needs every node at one depth (paths of different depths "
+                            "join here); use --readout unshifted")
+        piped = {"readout": "pipeline"}
     spikes: dict[str, np.ndarray] = {}
     ops: dict[str, np.ndarray] = {}
     numerics = None
     for i in range(0, len(x), BATCH):
         xb = np.asarray(x[i:i + BATCH], dtype=np.float32)
-        result = module.run(graph, xb, timing=timing)
+        result = module.run(graph, xb, timing=timing, **piped)
         numerics = result.numerics
         for node, s in result.spikes.items():
             per_t = np.asarray(s, np.float64).reshape(s.shape[0], s.shape[1], -1).sum(axis=(0, 2))
@@ -142,13 +157,15 @@ def _num(v) -> int | float:
 
 
 def build_golden(loaded: Loaded, artifact: str, backend: str, timing: str, samples: int, seed: int,
-                 rtol: float, atol: float) -> dict:
-    """Run and return a complete golden record."""
+                 rtol: float, atol: float, readout: str | None = None) -> dict:
+    """Run and return a complete golden record (``readout`` recorded only when it is "pipeline": files
+    without it are unshifted readouts)."""
     x, inputs = input_frames(loaded.graph, samples, seed, where=str(artifact))
-    m = measure(loaded.graph, x, backend, timing)
+    m = measure(loaded.graph, x, backend, timing, readout=readout)
+    piped = {"readout": "pipeline"} if readout == "pipeline" and timing == "lava" else {}
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "artifact": Path(artifact).name,
-        "graph_sha256": loaded.sha256, "backend": backend, "timing": timing, "numerics": m["numerics"],
+        "graph_sha256": loaded.sha256, "backend": backend, "timing": timing, **piped, "numerics": m["numerics"],
         "inputs": inputs, "tolerance": {"rtol": rtol, "atol": atol},
         "layers": m["layers"], "synops": m["synops"],
     }

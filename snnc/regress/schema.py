@@ -62,6 +62,8 @@ def check_golden(data: Any, where: str) -> dict:
     f.integer(data.get("format_version", 1), "format_version", 1)
     f.text(data["backend"], "backend", BACKENDS)
     f.text(data["timing"], "timing", TIMINGS)
+    if "readout" in data:
+        f.text(data["readout"], "readout", ("pipeline", "unshifted"))
     for key in ("numerics", "graph_sha256", "artifact"):
         if key in data:
             f.text(data[key], key)

@@ -12,7 +12,8 @@ simulator's counter and this replay share one definition. For binary spikes this
 synaptic events an event-driven chip processes. z is rebuilt from
 the graph input and the *recorded* spikes of every spiking node by running only the stateless
 nodes between them (Flatten, pools, TimeGain, ...) with the CPU simulator's kernels, under the
-run's timing (lava: each delaying node sees its input one step late).
+run's timing (lava: each delaying node sees its input one step late; a pipeline readout of a single-depth
+graph records each layer's T active steps, which are snnc timing: replayed without shifts).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
     fixed = result.numerics == "fixed"
     pred = predecessors(g)
     n, T = x.shape[:2]
+    lava = result.timing == "lava" and result.extras.get("readout") != "pipeline"
     values: dict[str, torch.Tensor] = {}
     out: dict[str, np.ndarray] = {}
     with torch.no_grad():
@@ -58,7 +60,7 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
             z = values[srcs[0]]
             for s in srcs[1:]:
                 z = z + values[s]
-            if result.timing == "lava" and kind in DELAYING_KINDS:
+            if lava and kind in DELAYING_KINDS:
                 shifted = torch.zeros_like(z)
                 shifted[:, 1:] = z[:, :-1]
                 z = shifted
@@ -67,7 +69,7 @@ def synops_per_step(graph: nir.NIRGraph, x: np.ndarray, result: SimResult) -> di
                 syn = synapse_count(g, name, pred)
                 out[name] = np.array([syn.ops(z[:, t]) for t in range(T)], dtype=np.float64)
             if kind == "TimeGain":
-                d = timegain_depth(g, name) if result.timing == "lava" else 0
+                d = timegain_depth(g, name) if lava else 0
                 steps = np.maximum(0, np.arange(T) - d)
                 if fixed and np.asarray(node.gain_mant).size:
                     m = torch.as_tensor(np.asarray(node.gain_mant, np.float64)[steps])

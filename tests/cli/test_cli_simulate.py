@@ -13,7 +13,7 @@ from snnc_testing import run_cli as _snnc
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.data import load_dataset
     from snnc.models import build_model
     from snnc.models.checkpoint import save_checkpoint
@@ -129,3 +129,22 @@ def test_event_conv_counts_equal_dense_on_a_fixed_point_artifact(capsys, checkpo
     assert [l["spikes_per_sample"] for l in d["layers"]] == [l["spikes_per_sample"] for l in e["layers"]]
     assert [r["sop"] for r in d["energy"]["layers"]] == [r["sop"] for r in e["energy"]["layers"]]
     assert sum(l["spikes_per_sample"] for l in d["layers"]) > 0
+
+
+def test_synthetic_hard_data_is_the_generators_test_split(capsys, checkpoints, tmp_path):
+    """--data synthetic-hard feeds exactly load_dataset("synthetic-hard", "test", ...): the run equals one on
+    those frames written to an .npy file."""
+    from snnc.data import load_dataset
+
+    x, _ = load_dataset("synthetic-hard", "test", 3, 8, 0)
+    np.save(tmp_path / "x.npy", x)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    code, _, err = _snnc(capsys, "simulate", str(checkpoints["asa"]), "--data", "synthetic-hard", "--samples", "3",
+                         "--T", "8", "--json", str(a))
+    assert code == 0, err
+    code, _, err = _snnc(capsys, "simulate", str(checkpoints["asa"]), "--data", str(tmp_path / "x.npy"),
+                         "--samples", "3", "--json", str(b))
+    assert code == 0, err
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    assert "synthetic-hard" in ra["data"]
+    assert [r["spikes_per_sample"] for r in ra["layers"]] == [r["spikes_per_sample"] for r in rb["layers"]]

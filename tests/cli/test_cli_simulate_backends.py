@@ -15,7 +15,7 @@ from snnc_testing import run_cli as _snnc
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A vanilla lif-snn-3 checkpoint (BatchNorm, AvgPool2d: raw graph) that fires."""
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.data import load_dataset
     from snnc.models import build_model
     from snnc.models.checkpoint import save_checkpoint
@@ -30,10 +30,10 @@ def tiny(tmp_path_factory):
     return save_checkpoint(d / "v.pt", m, hparams={}, train_meta={}), cfg
 
 
-def _independent_rows(graph, x, backend_run, timing):
+def _independent_rows(graph, x, backend_run, timing, **readout):
     from snnc.backends.cpu import run as cpu_run
 
-    a, b = backend_run(graph, x, timing=timing), cpu_run(graph, x, timing=timing)
+    a, b = backend_run(graph, x, timing=timing, **readout), cpu_run(graph, x, timing=timing, **readout)
     return {k: (float(a.spikes[k].sum()), float(b.spikes[k].sum()), int(np.sum(a.spikes[k] != b.spikes[k])))
             for k in b.spikes}
 
@@ -85,11 +85,11 @@ def test_lava_backend_defaults_to_lava_timing_and_compares(capsys, tiny, tmp_pat
     code, out, err = _snnc(capsys, "simulate", str(art), "--backend", "lava", "--samples", "2", "--compare", "cpu",
                            "--json", str(js))
     assert code == 0, err
-    assert "backend lava, timing lava" in out and "lava vs cpu: all spikes identical" in out
+    assert "backend lava, timing lava (pipeline readout)" in out and "lava vs cpu: all spikes identical" in out
     r = json.loads(js.read_text())
-    assert r["timing"] == "lava" and r["numerics"] == "fixed"
+    assert r["timing"] == "lava" and r["numerics"] == "fixed" and r["readout"] == "pipeline"
     x, _ = load_dataset("synthetic", "test", 2, cfg["T"], 0)
-    expected = _independent_rows(read_graph(art / "graph.nir"), x, lava_run, "lava")
+    expected = _independent_rows(read_graph(art / "graph.nir"), x, lava_run, "lava", readout="pipeline")
     _check_rows(r["compare"], expected)
     assert r["compare"]["identical"]
     # an explicit snnc timing on Lava is still a one-line error

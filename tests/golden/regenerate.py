@@ -2,7 +2,7 @@
 
 Cases (``CASES``): the demo LIF-SNN-3 (``snnc.models.registry.demo_config``), vanilla and ASA, as
 seeded *untrained but firing* models (``torch.manual_seed(SEED)``, then
-``snnc.backends.cpu.activity.scale_to_rate`` on seeded synthetic frames: every layer fires at about
+``snnc.models.activity.scale_to_rate`` on seeded synthetic frames: every layer fires at about
 10 %), saved as checkpoints and compiled through the real pipeline
 (``snnc.compile_model.compile_model``: float for the cpu/onnx backends, fixed point for cpu and
 lava); and the third-party NIR reference graphs (lif_norse, cnn_sinabs, braille) read directly (a copy with
@@ -70,7 +70,7 @@ def demo_checkpoint(attention: str, path: Path) -> Path:
     """The seeded, rate-scaled demo model of ``attention`` ("none" or "asa") saved at ``path``."""
     import torch
 
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.data import load_dataset
     from snnc.models import build_model
     from snnc.models.checkpoint import save_checkpoint

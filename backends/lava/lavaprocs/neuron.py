@@ -9,11 +9,13 @@ Import only after :func:`snnc.backends.lava.compat.install` (this module imports
   a ← a·in_gain·G[s], and the neuron bias follows the same factor (NIR TimeGain scales the synapse
   bias too); fixed: a ← (a·gain_mant[s]) >> gain_shift on the integer synaptic sum (the bias, folded
   by ``quantize`` with the mean gain, is not scaled);
-- **windows**: a batch of N samples runs as one Lava run of N·(T + pad) steps; at the first step of
-  a window u and v are set to 0, and during the ``pad`` steps after T the neuron stays silent. With
-  the input also zero there, every synapse buffer (Dense/Conv send what they accumulated one step
-  earlier; ``pad`` ≥ the longest chain of synapses without a neuron between) is empty when the next
-  window starts, so each sample sees exactly a fresh network;
+- **windows**: a batch of N samples runs as one Lava run of N·(T + pad) steps. The neuron is active
+  for T steps of each window, from its ``start`` step on: there u and v are set to 0; outside them it
+  stays silent and drops its input (u = v = 0). ``start`` = 0 is the unshifted readout (the ``pad`` steps
+  after T flush the synapse buffers: ``pad`` ≥ the longest chain of synapses without a neuron between);
+  the pipeline readout (docs/design.md §3.4) has pad = D and start = the layer's depth d_k, so each
+  layer runs its T steps when the first input frame reaches it, and the synapse buffers are empty again
+  by the window's end. Either way each sample sees exactly a fresh network;
 - **record port** ``rec``: per step the spikes (and, if asked, v after the reset) streamed to an
   ``Extractor`` (``Var.get`` costs ~26 µs per element).
 
@@ -43,18 +45,21 @@ class SnncNeuron(AbstractProcess):
     """A LIF population (Lava parameters) with input gain, windowing and a record port.
 
     ``gain``: None or an array (T_gain ≥ T, *shape) (float gains, or integer mantissas in fixed point);
-    ``window``: (T, pad); ``depth``: d of s(t) = max(0, t − d).
+    ``window``: (T, pad); ``start``: the first active step of each window; ``depth``: d of
+    s(t) = max(0, t − d) (capped at the gain's last step).
     """
 
     def __init__(self, *, shape: tuple[int, ...], du, dv, vth, bias_mant, bias_exp=0, in_gain: float = 1.0,
                  gain: np.ndarray | None = None, gain_shift: int = 0, depth: int = 0, window: tuple[int, int],
-                 threshold_ge: bool = False, reset_subtract: bool = False, record_voltage: bool = False,
+                 start: int = 0, threshold_ge: bool = False, reset_subtract: bool = False, record_voltage: bool = False,
                  name: str | None = None) -> None:
         T, pad = (int(w) for w in window)
         gain_arr = np.ones((1,)) if gain is None else np.broadcast_to(gain, (np.shape(gain)[0],) + tuple(shape))
         if gain is not None and gain_arr.shape[0] < T:
             raise ValueError(f"gain has {gain_arr.shape[0]} steps, the window {T}")
-        super().__init__(shape=shape, window=(T, pad), depth=int(depth), has_gain=gain is not None,
+        if not 0 <= int(start) <= pad:
+            raise ValueError(f"start {start} is outside 0..pad = {pad}")
+        super().__init__(shape=shape, window=(T, pad), first_step=int(start), depth=int(depth), has_gain=gain is not None,
                          gain_shift=int(gain_shift), in_gain=float(in_gain), threshold_ge=bool(threshold_ge),
                          reset_subtract=bool(reset_subtract), record_voltage=bool(record_voltage), name=name)
         n = int(np.prod(shape))
@@ -77,6 +82,7 @@ class _Window:
     def _setup(self) -> None:
         p = self.proc_params
         self.T, self.pad = p["window"]
+        self.first = p.get("first_step", 0)
         self.depth, self.has_gain, self.gain_shift = p["depth"], p["has_gain"], p["gain_shift"]
         self.in_gain, self.ge, self.record_voltage = p["in_gain"], p["threshold_ge"], p["record_voltage"]
         self.subtract = p.get("reset_subtract", False)
@@ -85,16 +91,16 @@ class _Window:
         return (self.time_step - 1) % (self.T + self.pad)
 
     def _source_step(self, k: int) -> int:
-        return max(0, k - self.depth)
+        return min(max(0, k - self.depth), self.gain.shape[0] - 1)
 
     def _window_step(self, silent_dtype) -> int | None:
-        """The step k inside the current window, after resetting u, v at its start; None (and a silent
-        step emitted) during the ``pad`` idle steps that flush the synapse buffers between samples."""
+        """The step k inside the current window, after resetting u, v at the first active step; None (and
+        a silent step emitted) outside the T active steps (the idle ``pad`` steps)."""
         k = self._k()
-        if k == 0:
+        if k == self.first:
             self.u[:] = 0
             self.v[:] = 0
-        if k >= self.T:
+        if not self.first <= k < self.first + self.T:
             self._emit(np.zeros(self.v.shape, silent_dtype), self.v)
             return None
         return k

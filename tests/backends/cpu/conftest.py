@@ -23,7 +23,7 @@ def _single_thread_torch():
 
 def _tiny_model(family: str, attention: str = "asa", n: int = 3, seed: int = 0):
     """(model in eval mode rescaled to ~10 % firing, input spikes x [n, T, 2, H, W])."""
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.models import build_model
 
     torch.manual_seed(seed)

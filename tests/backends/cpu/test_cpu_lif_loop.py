@@ -169,7 +169,7 @@ def test_unsupported_neurons_are_left_to_the_torch_loop():
 def test_demo_graph_spikes_and_voltages_equal_with_kernel_on_and_off(attention):
     """The demo LIF-SNN-3 (rescaled to fire): every layer's spikes and voltages, fused loop vs torch loop, and
     the PyTorch model's spikes."""
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.models import build_model
     from snnc.models.registry import demo_config
 

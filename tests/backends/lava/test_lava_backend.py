@@ -96,7 +96,7 @@ def test_conv_mapping_and_block_diagonal_regrouping_match_torch():
     import torch
 
     from snnc.backends.lava.layout import lava_conv_params
-    from snnc.backends.lava.lower import _regroup
+    from snnc.backends.lava.weights import regroup as _regroup
 
     rng = np.random.default_rng(0)
     for groups, c_in, c_out in [(1, 3, 4), (256, 256, 256), (130, 260, 130)]:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.lava
 
 @pytest.fixture(scope="module")
 def demo_source():
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.data import load_dataset
     from snnc.frontends.torch_model import model_to_graph
     from snnc.models import build_model, demo_config

@@ -143,7 +143,7 @@ def test_other_architectures_match_cpu(model, attention, pipeline):
     lava pipeline, fixed point (voltages too); both timings."""
     import torch
 
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.compiler.passes import PipelineContext
     from snnc.compiler.pipeline import pipeline_options, run_pipeline, select_passes
     from snnc.frontends import model_to_graph

@@ -54,7 +54,7 @@ def test_raw_checkpoint_graphs_match_cpu(model):
     """model_to_graph without any pass (what ``snnc simulate model.pt --backend onnx`` runs)."""
     import torch
 
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
     from snnc.frontends import model_to_graph
     from snnc.models import build_model
 

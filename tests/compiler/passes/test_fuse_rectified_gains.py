@@ -21,7 +21,7 @@ from snnc.backends.cpu import run as cpu_run
 
 @pytest.fixture(scope="module", params=["ta", "ca", "sa", "tcsa"])
 def graph_and_sample(request):
-    from snnc.backends.cpu.activity import scale_to_rate
+    from snnc.models.activity import scale_to_rate
 
     torch.manual_seed(3)
     model = build_model({**demo_config(request.param), "T": 6}).eval()

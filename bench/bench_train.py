@@ -1,0 +1,118 @@
+"""Training speed at the paper's size: the fused LIF kernel against the step-by-step autograd loop.
+
+    .venv/bin/python bench/run_all.py --only train        (or: .venv/bin/python bench/bench_train.py [--quick])
+
+Setup: LIF-SNN-3 at the released size (2×32×32, widths 64/128/128, FC 8192→256→11, T = 60, dropout 0.1),
+vanilla and ASA; ``snnc.train.train_step`` (one step of the trainer ``snnc train`` runs: forward, MSE on rates,
+backward, Adam) on synthetic DVS-gesture samples, batch 16, torch with 2 threads. Both paths train a model of
+the same seed on the same batches, their steps interleaved (old, new, old, new, ...): 1 warm-up batch each,
+then the timed batches (median). "old" is the autograd loop over T (``snnc.models.fused_lif.reference()``, the
+trainer before issue 16), "new" the default: the fused C++ LIF forward/backward (``models/csrc/lif_train.cpp``).
+The fused kernel computes autograd's float32 operations, so the weights both paths reach are compared byte for
+byte in the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+PAPER = dict(model="lif-snn-3", T=60, in_channels=2, input_size=[32, 32], num_classes=11, widths=[64, 128, 128],
+             fc_hidden=256, dropout=0.1)
+QUICK = dict(PAPER, T=8, widths=[16, 32, 32], fc_hidden=64)
+BATCH = 16
+
+
+def _interleaved(config: dict, data: tuple, batches: int) -> tuple[dict[str, list[float]], dict[str, dict]]:
+    """Seconds per timed batch of each path ("old", "new") and the final state dicts. Both paths start from the
+    same seeded model and see the same batches; their steps alternate (old, new, old, new, ...) after one
+    warm-up step each, and each path keeps its own random stream (dropout masks), so both train exactly as
+    ``train_model`` would."""
+    from snnc.models import fused_lif
+    from snnc.models.registry import build_model
+    from snnc.train import train_step
+
+    x, y = (torch.from_numpy(a) for a in data)
+    paths = {}
+    for path in ("old", "new"):
+        torch.manual_seed(0)
+        model = build_model(config)
+        model.train()
+        paths[path] = [model, torch.optim.Adam(model.parameters(), lr=5e-4), torch.get_rng_state()]
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    for b in range(batches + 1):
+        xb, yb = x[b * BATCH:(b + 1) * BATCH], y[b * BATCH:(b + 1) * BATCH]
+        for path, (model, opt, rng) in paths.items():
+            torch.set_rng_state(rng)
+            with fused_lif.reference() if path == "old" else contextlib.nullcontext():
+                start = time.perf_counter()
+                train_step(model, opt, xb, yb, config["num_classes"])
+                seconds = time.perf_counter() - start
+            paths[path][2] = torch.get_rng_state()
+            if b > 0:
+                times[path].append(seconds)
+            print(f"[bench_train] {config['attention']} {path} batch {b}: {seconds:.1f} s", file=sys.stderr, flush=True)
+    return times, {path: p[0].state_dict() for path, p in paths.items()}
+
+
+def _same_bytes(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k].numpy().tobytes() == b[k].numpy().tobytes() for k in a)
+
+
+def section(quick: bool = False) -> str:
+    """The markdown section: samples/s old vs new at the paper size, same run, and the ratio."""
+    from snnc.data import load_dataset
+    from snnc.models import fused_lif
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    config, batches = (QUICK, 1) if quick else (PAPER, 2)
+    try:
+        load_before = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        available = fused_lif.extension() is not None
+        load_s = time.perf_counter() - t0
+        data = load_dataset("synthetic", "train", BATCH * (batches + 1), config["T"], 0)
+        data = (data[0], data[1] % config["num_classes"])
+        rows, same = [], {}
+        for att in ("none", "asa"):
+            times, states = _interleaved(dict(config, attention=att), data, batches)
+            same[att] = _same_bytes(states["old"], states["new"])
+            rows.append((att, statistics.median(times["old"]), statistics.median(times["new"])))
+        load_after = os.getloadavg()[0]
+    finally:
+        torch.set_num_threads(threads)
+    size = "paper size" if not quick else "quick smoke size"
+    lines = [
+        f"## Training speed ({size}: fused LIF kernel vs autograd loop)",
+        "",
+        __doc__.split("\n\n", 2)[2].strip(),
+        "",
+        f"Config: widths {config['widths']}, FC {config['fc_hidden']}, T = {config['T']}, batch {BATCH}, "
+        f"{batches} timed batches per path after 1 warm-up (median); fused kernel "
+        f"{'loaded' if available else 'UNAVAILABLE (both rows ran the autograd loop)'} in {load_s:.1f} s "
+        f"(a first build takes ~30-70 s). Load average (1 min) {load_before:.1f} at the start, {load_after:.1f} at "
+        "the end: on a shared 2-core machine both paths slow down alike (interleaved steps), the ratio is the "
+        "measurement.",
+        "",
+        "| attention | old: autograd LIF loop, samples/s | new: fused LIF kernel, samples/s | speed-up | "
+        "weights after training, old = new byte for byte |",
+        "|---|---|---|---|---|",
+    ]
+    for att, old, new in rows:
+        name = "vanilla (none)" if att == "none" else "ASA"
+        lines.append(f"| {name} | {BATCH / old:.2f} ({old:.1f} s/batch) | {BATCH / new:.2f} ({new:.1f} s/batch) | "
+                     f"{old / new:.2f}× | {'yes' if same[att] else 'NO'} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(section(quick="--quick" in sys.argv))

@@ -1,0 +1,63 @@
+"""Building snnc's C++ kernels (``csrc/*.cpp``) on first use, once per process, never at import.
+
+Each kernel module (:mod:`~snnc.backends.cpu.event_conv`, :mod:`~snnc.backends.cpu.lif_loop`, the training
+kernel :mod:`~snnc.models.fused_lif`) keeps a ``_state`` dict and calls :func:`load_once`; ``torch.utils.cpp_extension.load`` compiles with gcc + ninja
+into torch's extension cache (``TORCH_EXTENSIONS_DIR`` or ~/.cache/torch_extensions; ~35 s the first time
+on this machine, then a ~0.1 s load; no network). A failed build or load warns ONCE and returns None, and
+the caller runs its torch path: a missing compiler never breaks the simulator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+#: no fused multiply-add and no fast-math: the kernels must give the IEEE results of the separate operations
+BASE_FLAGS = ["-O3", "-fopenmp", "-ffp-contract=off", "-fno-fast-math"]
+
+
+def build_flags(stem: str) -> tuple[str, list[str]]:
+    """(extension name, compiler flags) for this CPU; the name differs per instruction set, so a shared cache
+    never hands an AVX2 build to a CPU without it."""
+    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
+        return f"{stem}_avx2", BASE_FLAGS + ["-mavx2"]
+    return stem, list(BASE_FLAGS)
+
+
+def load_once(state: dict, lock: threading.Lock, name_and_flags: tuple[str, list[str]], source: Path,
+              unavailable: str) -> Any:
+    """``state["ext"]``, building it on the first call; None (after one warning ``unavailable: <error>``)
+    when the build fails. ``state`` holds "ext" and "failed"."""
+    if state["ext"] is not None or state["failed"]:
+        return state["ext"]
+    with lock:
+        if state["ext"] is None and not state["failed"]:
+            name, flags = name_and_flags
+            try:
+                from torch.utils.cpp_extension import load
+
+                state["ext"] = load(name=name, sources=[str(source)], extra_cflags=flags,
+                                    extra_ldflags=["-fopenmp"], verbose=False)
+            except Exception as err:  # any build/load failure: the torch path, never a crash
+                state["failed"] = True
+                text = str(err).strip()
+                warnings.warn(f"snnc: {unavailable} ({type(err).__name__}: {text.splitlines()[-1] if text else err})",
+                              RuntimeWarning, stacklevel=3)
+    return state["ext"]
+
+
+@contextlib.contextmanager
+def switched_off(state: dict):
+    """Within this block ``state["enabled"]`` is False (the kernel's caller runs its torch reference path)."""
+    before = state["enabled"]
+    state["enabled"] = False
+    try:
+        yield
+    finally:
+        state["enabled"] = before
+
