@@ -77,8 +77,8 @@ def run(graph, x: np.ndarray, *, timing: str = "snnc", record_voltage: bool = Fa
     from snnc.backends.result import SimResult
 
     if timing != "snnc":
-        raise SnncError(f"--timing {timing}: the netx backend reads every block out at its own depth, which is "
-                        "snnc timing; use --timing snnc")
+        raise SnncError(f"timing {timing!r}: the netx backend reads every block out at its own depth, which is "
+                        "snnc timing; run it with timing 'snnc' (snnc simulate --timing snnc)")
     with tempfile.TemporaryDirectory(prefix="snnc-netx-") as tmp:
         path = Path(tmp) / NETWORK
         doc = write_netx(graph, path)
