@@ -20,4 +20,6 @@ for name, folder in ROOTS.items():
     packages += [f"{name}.{sub}" for sub in find_packages(folder)]
 
 # the event-driven conv kernel is compiled from source on first use (backends/cpu/event_conv.py)
-setup(packages=packages, package_dir=ROOTS, package_data={"snnc.backends.cpu": ["csrc/*.cpp"]})
+# and the fused LIF training kernel likewise (models/fused_lif.py)
+setup(packages=packages, package_dir=ROOTS,
+      package_data={"snnc.backends.cpu": ["csrc/*.cpp"], "snnc.models": ["csrc/*.cpp"]})

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snnc.models import asa_scores as score_steps
+from snnc.models.window_attention import WindowAttention
 
 ArrayLike = Any  # torch.Tensor, numpy array, float or None
 
@@ -118,7 +119,7 @@ def asa_factor(
     return imp * a1[:, None] + sub * a2[:, None]
 
 
-class ASA(nn.Module):
+class ASA(WindowAttention):
     """ASA attention over a whole window: y = x * (I A1 + (1 - I) A2); see the module docstring.
 
     Parameters: ``alpha``, ``gamma`` (shape (1,), 0.5; squeeze s5 only), ``fc1`` (Linear T -> T//r, no
@@ -127,6 +128,8 @@ class ASA(nn.Module):
     ``conv2`` (Conv2d 2 -> 1, 3x3, padding 1, no bias). ``lam`` is the top-k fraction. ``squeeze`` and
     ``excitation`` select the supplement's ablations (Tables S7, S8; :mod:`snnc.models.asa_scores`).
     """
+
+    label = "ASA"
 
     def __init__(self, T: int, channels: int, reduction: int = 4, lam: float = 0.5, squeeze: str = "s5",
                  excitation: str = "mlp") -> None:
@@ -174,11 +177,6 @@ class ASA(nn.Module):
     def factor(self, x: torch.Tensor) -> torch.Tensor:
         """The factor I A1 + (1 - I) A2, (N, T, C, H, W)."""
         return asa_factor(x, *self.params(), lam=self.lam, **self.options())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 5 or x.shape[1] != self.T or x.shape[2] != self.channels:
-            raise ValueError(f"ASA(T={self.T}, C={self.channels}) expects (N, T, C, H, W), got {tuple(x.shape)}")
-        return x * self.factor(x)
 
     def extra_repr(self) -> str:
         return (f"T={self.T}, channels={self.channels}, reduction={self.reduction}, lam={self.lam}, "

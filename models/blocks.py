@@ -40,6 +40,16 @@ class TimeDropout(nn.Module):
         return f"p={self.p}"
 
 
+def config_sizes(config: dict, count: int, what: str) -> tuple[list[int], int, int]:
+    """(widths, H, W) of a complete model config; ValueError unless it has ``count`` widths (``what``, e.g.
+    "lif-snn-3 needs 3 conv widths")."""
+    widths = [int(w) for w in config["widths"]]
+    if len(widths) != count:
+        raise ValueError(f"{what}, got {widths}")
+    h, w = (int(s) for s in config["input_size"])
+    return widths, h, w
+
+
 def per_frame(x: torch.Tensor, *layers: nn.Module | None) -> torch.Tensor:
     """Apply ``layers`` (None skipped) to every frame of x (N, T, ...), T folded into the batch."""
     n, t = x.shape[:2]

@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from snnc.models.attention import ATTENTION_DEFAULTS, make_attention
-from snnc.models.blocks import ConvBlock, FCBlock
+from snnc.models.blocks import ConvBlock, FCBlock, config_sizes
 from snnc.models.lif import LIF
 from snnc.models.network import SpikingNet
 
@@ -33,10 +33,7 @@ DEFAULTS: dict[str, Any] = {
 def build_lif_snn3(config: dict[str, Any]) -> SpikingNet:
     """Build LIF-SNN-3 from a complete config (see ``DEFAULTS``)."""
     c = config
-    T, widths = int(c["T"]), [int(w) for w in c["widths"]]
-    if len(widths) != 3:
-        raise ValueError(f"lif-snn-3 needs 3 conv widths, got {widths}")
-    h, w = (int(s) for s in c["input_size"])
+    widths, h, w = config_sizes(c, 3, "lif-snn-3 needs 3 conv widths")
     p = float(c["dropout"])
 
     def lif() -> LIF:

@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from snnc.models.attention import ATTENTION_DEFAULTS, make_attention
-from snnc.models.blocks import ConvBlock, FCBlock
+from snnc.models.blocks import ConvBlock, FCBlock, config_sizes
 from snnc.models.lif import PLIF
 from snnc.models.network import SpikingNet
 
@@ -33,10 +33,7 @@ DEFAULTS: dict[str, Any] = {
 def build_lif_snn5(config: dict[str, Any]) -> SpikingNet:
     """Build LIF-SNN-5 from a complete config (see ``DEFAULTS``)."""
     c = config
-    T, widths = int(c["T"]), [int(w) for w in c["widths"]]
-    if len(widths) != 5:
-        raise ValueError(f"lif-snn-5 needs 5 conv widths, got {widths}")
-    h, w = (int(s) for s in c["input_size"])
+    widths, h, w = config_sizes(c, 5, "lif-snn-5 needs 5 conv widths")
     p, vote = float(c["dropout"]), int(c["vote"])
 
     def plif() -> PLIF:

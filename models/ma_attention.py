@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snnc.models.window_attention import WindowAttention
+
 DIMS = ("t", "c", "s", "tcs")
 #: attention name (models.attention) -> dims
 KINDS = {"ta": "t", "ca": "c", "sa": "s", "tcsa": "tcs"}
@@ -66,7 +68,7 @@ def ma_factor(x: torch.Tensor, dims: str, time_fc1=None, time_fc2=None, channel_
     return f * (x > 0).to(torch.float32) if relu else f
 
 
-class MultiDimAttention(nn.Module):
+class MultiDimAttention(WindowAttention):
     """TA / CA / SA / TCSA (``dims`` ⊆ "tcs"): y = x · :func:`ma_factor` (module docstring)."""
 
     def __init__(self, T: int, channels: int, dims: str = "tcs", t_ratio: int = 5, c_ratio: int = 8,
@@ -99,11 +101,6 @@ class MultiDimAttention(nn.Module):
 
     def factor(self, x: torch.Tensor) -> torch.Tensor:
         return ma_factor(x, self.dims, **self.weights())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 5 or x.shape[1] != self.T or x.shape[2] != self.channels:
-            raise ValueError(f"attention (T={self.T}, C={self.channels}) expects (N, T, C, H, W), got {tuple(x.shape)}")
-        return x * self.factor(x)
 
     def extra_repr(self) -> str:
         return (f"dims={self.dims}, T={self.T}, channels={self.channels}, t_ratio={self.t_ratio}, "

@@ -19,7 +19,7 @@ from typing import Any
 from torch import nn
 
 from snnc.models.attention import ATTENTION_DEFAULTS, make_attention
-from snnc.models.blocks import ConvBlock, FCBlock, ResidualBlock
+from snnc.models.blocks import ConvBlock, FCBlock, ResidualBlock, config_sizes
 from snnc.models.lif import LIF
 from snnc.models.network import SpikingNet
 
@@ -38,10 +38,7 @@ def _conv_out(size: int, k: int, s: int, p: int) -> int:
 def build_res_snn18(config: dict[str, Any]) -> SpikingNet:
     """Build Res-SNN-18 from a complete config (see ``DEFAULTS``)."""
     c = config
-    T, widths = int(c["T"]), [int(w) for w in c["widths"]]
-    if len(widths) != 4:
-        raise ValueError(f"res-snn-18 needs 4 stage widths, got {widths}")
-    h, w = (int(s) for s in c["input_size"])
+    widths, h, w = config_sizes(c, 4, "res-snn-18 needs 4 stage widths")
 
     def lif() -> LIF:
         return LIF(beta=c["beta"], v_th=c["v_th"])

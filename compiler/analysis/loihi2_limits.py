@@ -44,40 +44,40 @@ class Loihi2Limits:
         return asdict(self)
 
 
-#: the default values, each with its status and source (keys = :class:`Loihi2Limits` fields)
-LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
-    Limit("cores_per_chip", 128, "public",
-          f"{BRIEF}: 128 neuromorphic cores per chip; lava-nc 0.10.0 "
-          "lava/magma/compiler/subcompilers/constants.py NUM_VIRTUAL_CORES_L2 = 128"),
-    Limit("neurons_per_chip", 1_000_000, "public", f"{BRIEF}: up to 1 M neurons per chip"),
-    Limit("synapses_per_chip", 120_000_000, "public",
-          f"{BRIEF}: up to 120 M synapses per chip (a maximum, reached with the smallest weight formats)"),
-    Limit("neurons_per_core", 8192, "assumed",
-          "not public for Loihi 2; assumed 2^20 / 128 (chip neurons / cores). Loihi 1: 1024 "
-          "(nengo-loihi block.py MAX_COMPARTMENTS)"),
-    Limit("synapse_bits_per_core", 16384 * 64, "assumed",
-          "not public for Loihi 2 (per-core SRAM is 'flexibly partitioned'); assumed the Loihi 1 value "
-          "16384 x 64-bit words = 128 KiB (nengo-loihi block.py MAX_SYNAPSE_BITS)"),
-    Limit("in_axons_per_core", 4096, "assumed",
-          "not public for Loihi 2; assumed the Loihi 1 value (nengo-loihi block.py MAX_IN_AXONS = 4096). "
-          "Also the largest fan-in (in axons) one neuron can have without splitting its inputs"),
-    Limit("max_weight_bits", 8, "public",
-          "lava-nc 0.10.0 lava/proc/dense: num_weight_bits 'default full 8 bit precision', bit-accurate weights "
-          "LavaPyType(np.int32, precision=8), mixed sign takes one of the bits (w_scale = 8 - num_weight_bits + "
-          "isMixed); lava-dl netx optimize_weight_bits <= 8; Loihi 1: 1..8 (nengo-loihi WEIGHT_BITS_MAP)"),
-    Limit("synapses_per_block", 64, "assumed",
-          "Loihi 1 synaptic-memory format (nengo-loihi SynapseConfig.bits_per_axon, n_synapses = 63); "
-          "Loihi 2's format is not public"),
-    Limit("block_header_bits", 10, "assumed",
-          "Loihi 1 format: 4 synapse-index + 6 count bits per block (nengo-loihi bits_per_axon)"),
-    Limit("memory_word_bits", 64, "assumed", "Loihi 1 format: blocks rounded up to 64-bit words (nengo-loihi)"),
-)}
+DEFAULT_LIMITS = Loihi2Limits()
+
+#: each default value of :data:`DEFAULT_LIMITS` with its status ("public" | "assumed") and source
+_SOURCES: dict[str, tuple[str, str]] = {
+    "cores_per_chip": ("public", f"{BRIEF}: 128 neuromorphic cores per chip; lava-nc 0.10.0 "
+                       "lava/magma/compiler/subcompilers/constants.py NUM_VIRTUAL_CORES_L2 = 128"),
+    "neurons_per_chip": ("public", f"{BRIEF}: up to 1 M neurons per chip"),
+    "synapses_per_chip": ("public", f"{BRIEF}: up to 120 M synapses per chip (a maximum, reached with the "
+                          "smallest weight formats)"),
+    "neurons_per_core": ("assumed", "not public for Loihi 2; assumed 2^20 / 128 (chip neurons / cores). "
+                         "Loihi 1: 1024 (nengo-loihi block.py MAX_COMPARTMENTS)"),
+    "synapse_bits_per_core": ("assumed", "not public for Loihi 2 (per-core SRAM is 'flexibly partitioned'); "
+                              "assumed the Loihi 1 value 16384 x 64-bit words = 128 KiB (nengo-loihi block.py "
+                              "MAX_SYNAPSE_BITS)"),
+    "in_axons_per_core": ("assumed", "not public for Loihi 2; assumed the Loihi 1 value (nengo-loihi block.py "
+                          "MAX_IN_AXONS = 4096). Also the largest fan-in (in axons) one neuron can have without "
+                          "splitting its inputs"),
+    "max_weight_bits": ("public", "lava-nc 0.10.0 lava/proc/dense: num_weight_bits 'default full 8 bit "
+                        "precision', bit-accurate weights LavaPyType(np.int32, precision=8), mixed sign takes one "
+                        "of the bits (w_scale = 8 - num_weight_bits + isMixed); lava-dl netx optimize_weight_bits "
+                        "<= 8; Loihi 1: 1..8 (nengo-loihi WEIGHT_BITS_MAP)"),
+    "synapses_per_block": ("assumed", "Loihi 1 synaptic-memory format (nengo-loihi SynapseConfig.bits_per_axon, "
+                           "n_synapses = 63); Loihi 2's format is not public"),
+    "block_header_bits": ("assumed", "Loihi 1 format: 4 synapse-index + 6 count bits per block "
+                          "(nengo-loihi bits_per_axon)"),
+    "memory_word_bits": ("assumed", "Loihi 1 format: blocks rounded up to 64-bit words (nengo-loihi)"),
+}
+
+#: the default limits, each with its status and source (keys = :class:`Loihi2Limits` fields)
+LIMITS: dict[str, Limit] = {name: Limit(name, getattr(DEFAULT_LIMITS, name), status, source)
+                            for name, (status, source) in _SOURCES.items()}
 
 #: the weight widths a synapse block can hold (nengo-loihi SynapseConfig.WEIGHT_BITS_MAP, Loihi 1)
 WEIGHT_BITS_CHOICES: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8)
-
-DEFAULT_LIMITS = Loihi2Limits()
-assert all(getattr(DEFAULT_LIMITS, k) == v.value for k, v in LIMITS.items())
 
 
 def limits_table(limits: Loihi2Limits = DEFAULT_LIMITS) -> list[dict[str, object]]:

@@ -21,6 +21,13 @@ def _shape(a) -> np.ndarray:
     return np.asarray(a, dtype=np.int64).reshape(-1)
 
 
+def _same_io_shape(node) -> None:
+    """Type ``node``'s one input and one output with its ``shape`` (None when the shape is not known)."""
+    t = node.shape if node.shape.size else None
+    node.input_type = {"input": t}
+    node.output_type = {"output": t}
+
+
 @dataclass(eq=False)
 class BatchNorm(NIRNode):
     r"""Inference-mode batch normalisation over axis 0 (channels) of the signal.
@@ -45,9 +52,7 @@ class BatchNorm(NIRNode):
             if np.asarray(getattr(self, name)).shape != c:
                 raise ValueError(f"BatchNorm.{name} has shape {np.asarray(getattr(self, name)).shape}, expected {c}")
         self.shape = _shape(self.shape)
-        t = self.shape if self.shape.size else None
-        self.input_type = {"input": t}
-        self.output_type = {"output": t}
+        _same_io_shape(self)
 
 
 @dataclass(eq=False)
@@ -119,9 +124,7 @@ class ASA(NIRNode):
         for name in ("conv1", "conv2"):
             if np.asarray(getattr(self, name)).shape != (1, 2, 3, 3):
                 raise ValueError(f"ASA.{name} must have shape (1, 2, 3, 3), got {np.asarray(getattr(self, name)).shape}")
-        t = self.shape if self.shape.size else None
-        self.input_type = {"input": t}
-        self.output_type = {"output": t}
+        _same_io_shape(self)
 
 
 @dataclass(eq=False)
@@ -167,9 +170,7 @@ class MultiDimAttention(NIRNode):
         if "s" in self.dims and (self.spatial.shape[:2] != (1, 2) or self.spatial.shape[2] != self.spatial.shape[3]
                                  or self.spatial.shape[2] % 2 == 0):
             raise ValueError(f"MultiDimAttention.spatial must be (1, 2, k, k) with k odd, got {self.spatial.shape}")
-        t = self.shape if self.shape.size else None
-        self.input_type = {"input": t}
-        self.output_type = {"output": t}
+        _same_io_shape(self)
 
 
 @dataclass(eq=False)
@@ -212,9 +213,7 @@ class TimeGain(NIRNode):
             raise ValueError("TimeGain.gain needs a leading time axis")
         if self.gain_mant.size and self.gain_mant.shape != self.gain.shape:
             raise ValueError(f"TimeGain.gain_mant shape {self.gain_mant.shape} != gain shape {self.gain.shape}")
-        t = self.shape if self.shape.size else None
-        self.input_type = {"input": t}
-        self.output_type = {"output": t}
+        _same_io_shape(self)
 
     @property
     def T(self) -> int:
@@ -277,9 +276,7 @@ class LoihiLIF(NIRNode):
             raise ValueError(f"LoihiLIF du/dv must be in [0, 4095], got du={self.du}, dv={self.dv}")
         if not 0 <= self.vth <= 131071:
             raise ValueError(f"LoihiLIF vth must be in [0, 131071], got {self.vth}")
-        t = self.shape if self.shape.size else None
-        self.input_type = {"input": t}
-        self.output_type = {"output": t}
+        _same_io_shape(self)
 
 
 #: name -> class, for (de)serialisation of extension nodes.

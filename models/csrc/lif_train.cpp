@@ -77,21 +77,30 @@ void backward_block(const float* __restrict__ gs, const float* __restrict__ u, c
   }
 }
 
-template <bool GAIN>
-void run_forward(const float* xp, float* sp, float* up, int64_t N, int64_t T, int64_t M, const Coeffs& c) {
+// Calls step(n, m0, len, state) for every sample n and block of len <= BLOCK neurons from m0, with state[0, len)
+// zeroed first: the per-neuron carry (v forward, gv' backward) lives in a per-thread buffer.
+template <class Step>
+void over_blocks(int64_t N, int64_t M, const Step& step) {
   const int64_t nblocks = (M + BLOCK - 1) / BLOCK;
   at::parallel_for(0, N * nblocks, 1, [&](int64_t begin, int64_t end) {
-    alignas(64) float v[BLOCK];
+    alignas(64) float state[BLOCK];
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / nblocks, m0 = (item % nblocks) * BLOCK, len = std::min(BLOCK, M - m0);
-      std::fill(v, v + len, 0.0f);
-      for (int64_t t = 0; t < T; ++t) {
-        const int64_t row = (n * T + t) * M + m0;
-        if (up) {
-          forward_block<GAIN, true>(xp + row, sp + row, up + row, v, c, len);
-        } else {
-          forward_block<GAIN, false>(xp + row, sp + row, nullptr, v, c, len);
-        }
+      std::fill(state, state + len, 0.0f);
+      step(n, m0, len, state);
+    }
+  });
+}
+
+template <bool GAIN>
+void run_forward(const float* xp, float* sp, float* up, int64_t N, int64_t T, int64_t M, const Coeffs& c) {
+  over_blocks(N, M, [&](int64_t n, int64_t m0, int64_t len, float* v) {
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t row = (n * T + t) * M + m0;
+      if (up) {
+        forward_block<GAIN, true>(xp + row, sp + row, up + row, v, c, len);
+      } else {
+        forward_block<GAIN, false>(xp + row, sp + row, nullptr, v, c, len);
       }
     }
   });
@@ -100,19 +109,13 @@ void run_forward(const float* xp, float* sp, float* up, int64_t N, int64_t T, in
 template <bool GAIN>
 void run_backward(const float* gp, const float* up, const float* sp, float* gxp, int64_t N, int64_t T, int64_t M,
                   const Coeffs& c) {
-  const int64_t nblocks = (M + BLOCK - 1) / BLOCK;
-  at::parallel_for(0, N * nblocks, 1, [&](int64_t begin, int64_t end) {
-    alignas(64) float gvp[BLOCK];
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / nblocks, m0 = (item % nblocks) * BLOCK, len = std::min(BLOCK, M - m0);
-      std::fill(gvp, gvp + len, 0.0f);
-      for (int64_t t = T - 1; t >= 0; --t) {
-        const int64_t row = (n * T + t) * M + m0;
-        if (t == T - 1) {
-          backward_block<GAIN, true>(gp + row, up + row, sp + row, gxp + row, gvp, c, len);
-        } else {
-          backward_block<GAIN, false>(gp + row, up + row, sp + row, gxp + row, gvp, c, len);
-        }
+  over_blocks(N, M, [&](int64_t n, int64_t m0, int64_t len, float* gvp) {
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t row = (n * T + t) * M + m0;
+      if (t == T - 1) {
+        backward_block<GAIN, true>(gp + row, up + row, sp + row, gxp + row, gvp, c, len);
+      } else {
+        backward_block<GAIN, false>(gp + row, up + row, sp + row, gxp + row, gvp, c, len);
       }
     }
   });

@@ -19,31 +19,17 @@ FLOPS_CONVENTION = ("FLOPs: ASA-SNN Table S2, MACs per timestep of the equivalen
                     "attn: ASA ΔMAC1 + ΔMAC2 per window (Table S1).")
 
 
-def _plain(v: Any) -> Any:
-    """JSON-able copy of metadata values (arrays -> lists, numpy scalars -> numbers)."""
-    import numpy as np
-
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
 def inspect_data(path: str, convention: str | None = None) -> dict[str, Any]:
     """Everything ``snnc inspect`` shows, as plain data."""
     from snnc.compiler.analysis import analyze, totals
+    from snnc.compiler.passes.base import jsonable
     from snnc.frontends import load_graph
 
     g = load_graph(path, convention=convention)
     rows = analyze(g)
     return {
         "file": str(path),
-        "metadata": _plain(dict(g.metadata or {})),
+        "metadata": jsonable(dict(g.metadata or {})),
         "flops_convention": FLOPS_CONVENTION,
         "nodes": [r.as_dict() for r in rows],
         "edges": [[a, b] for a, b in g.edges],

@@ -46,6 +46,17 @@ def _by_variant(results: list[dict]) -> dict[str, dict[int, dict]]:
     return by
 
 
+def _row(cells: list) -> str:
+    """One Markdown table row."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _runs_by_row(by: dict[str, dict[int, dict]]):
+    """(variant, its runs, possibly none) in the order of the tables' rows."""
+    for name in ROWS:
+        yield name, list(by.get(name, {}).values())
+
+
 def r_recs(by: dict[str, dict[int, dict]], name: str) -> list[dict[str, float]]:
     """Eq. S3–S4 of every seed of ``name`` against the vanilla run of the same seed."""
     from snnc.experiment.report import comparison
@@ -57,19 +68,14 @@ def r_recs(by: dict[str, dict[int, dict]], name: str) -> list[dict[str, float]]:
 def _accuracy_rows(by: dict[str, dict[int, dict]]) -> list[str]:
     lines = ["| model | seeds | acc. exact % | acc. fused % | acc. fixed point, Lava timing % | paper acc. % | "
              "NASFR | paper NASFR |", "|---|---|---|---|---|---|---|---|"]
-    for name in ROWS:
-        runs = list(by.get(name, {}).values())
+    for name, runs in _runs_by_row(by):
+        pub = MAIN_RESULTS.get(name) or ("—", "—")
         if not runs:
-            pub = MAIN_RESULTS.get(name)
-            lines.append(f"| {BY_NAME[name].label} | — | {NOT_YET} | — | — | {pub[0] if pub else '—'} | — | "
-                         f"{pub[1] if pub else '—'} |")
+            lines.append(_row([BY_NAME[name].label, "—", NOT_YET, "—", "—", pub[0], "—", pub[1]]))
             continue
-        pub = MAIN_RESULTS.get(name)
-        lines.append(
-            f"| {runs[0]['label']} | {', '.join(str(s) for s in sorted(by[name]))} | "
-            f"{fmt([r['exact']['accuracy'] for r in runs], 100)} | {fmt([r['fused']['accuracy'] for r in runs], 100)} | "
-            f"{fmt([r['fixed_point_lava']['accuracy'] for r in runs], 100)} | {pub[0] if pub else '—'} | "
-            f"{fmt([r['exact']['nasfr'] for r in runs], 1, 3)} | {pub[1] if pub else '—'} |")
+        accuracy = [fmt([r[stage]["accuracy"] for r in runs], 100) for stage in ("exact", "fused", "fixed_point_lava")]
+        lines.append(_row([runs[0]["label"], ", ".join(str(s) for s in sorted(by[name])), *accuracy, pub[0],
+                           fmt([r["exact"]["nasfr"] for r in runs], 1, 3), pub[1]]))
     return lines
 
 
@@ -81,29 +87,26 @@ def _lasfr_rows(by: dict[str, dict[int, dict]]) -> list[str]:
     if not layers:
         return []
     lines = ["| model | " + " | ".join(layers) + " |", "|---|" + "---|" * len(layers)]
-    for name in ROWS:
-        runs = list(by.get(name, {}).values())
+    for _, runs in _runs_by_row(by):
         if runs:
             cells = [fmt([r["exact"]["lasfr"][n] for r in runs if n in r["exact"]["lasfr"]], 1, 3) for n in layers]
-            lines.append(f"| {runs[0]['label']} | " + " | ".join(cells) + " |")
+            lines.append(_row([runs[0]["label"], *cells]))
     return lines
 
 
 def _energy_rows(by: dict[str, dict[int, dict]]) -> list[str]:
     lines = ["| model | E analytic µJ | E measured µJ | r_REC analytic (Eq. S4) | Δ measured | paper E mJ | paper r_REC |",
              "|---|---|---|---|---|---|---|"]
-    for name in ROWS:
-        runs = list(by.get(name, {}).values())
+    for name, runs in _runs_by_row(by):
         if not runs:
             continue
         tot = [r["exact"]["energy"]["totals"] for r in runs]
         comp = r_recs(by, name)
         pub = TABLE_S3.get(name)
-        lines.append(
-            f"| {runs[0]['label']} | {fmt([t['energy_analytic_pj'] for t in tot], 1e-6, 3)} | "
-            f"{fmt([t['energy_measured_pj'] for t in tot], 1e-6, 3)} | {fmt([c['r_rec'] for c in comp], 100)} % | "
-            f"{fmt([c['measured_r'] for c in comp], 100)} % | {pub[0] if pub else '—'} | "
-            f"{'—' if not pub or pub[1] is None else f'{100 * pub[1]:+.1f} %'} |")
+        lines.append(_row([runs[0]["label"], fmt([t["energy_analytic_pj"] for t in tot], 1e-6, 3),
+                           fmt([t["energy_measured_pj"] for t in tot], 1e-6, 3),
+                           f"{fmt([c['r_rec'] for c in comp], 100)} %", f"{fmt([c['measured_r'] for c in comp], 100)} %",
+                           pub[0] if pub else "—", "—" if not pub or pub[1] is None else f"{100 * pub[1]:+.1f} %"]))
     return lines
 
 
