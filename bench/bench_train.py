@@ -1,4 +1,4 @@
-"""Training speed at the paper's size: the fused LIF kernel against the step-by-step autograd loop.
+"""Training speed at the paper's size: the fused LIF and ASA kernels against the step-by-step autograd graph.
 
     .venv/bin/python bench/run_all.py --only train        (or: .venv/bin/python bench/bench_train.py [--quick])
 
@@ -7,9 +7,10 @@ vanilla and ASA; ``snnc.train.train_step`` (one step of the trainer ``snnc train
 backward, Adam) on synthetic DVS-gesture samples, batch 16, torch with 2 threads. Both paths train a model of
 the same seed on the same batches, their steps interleaved (old, new, old, new, ...): 1 warm-up batch each,
 then the timed batches (median). "old" is the autograd loop over T (``snnc.models.fused_lif.reference()``, the
-trainer before issue 16), "new" the default: the fused C++ LIF forward/backward (``models/csrc/lif_train.cpp``).
-The fused kernel computes autograd's float32 operations, so the weights both paths reach are compared byte for
-byte in the same run.
+trainer before issue 16, with ASA's torch graph), "new" the default: the fused C++ LIF forward/backward
+(``models/csrc/lif_train.cpp``) and, for ASA, its full-size element-wise work in single passes
+(``models/csrc/asa_train.cpp``, :mod:`snnc.models.fused_asa`). The kernels compute autograd's float32
+operations, so the weights both paths reach are compared byte for byte in the same run.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _same_bytes(a: dict, b: dict) -> bool:
 def section(quick: bool = False) -> str:
     """The markdown section: samples/s old vs new at the paper size, same run, and the ratio."""
     from snnc.data import load_dataset
-    from snnc.models import fused_lif
+    from snnc.models import fused_asa, fused_lif
 
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -77,7 +78,7 @@ def section(quick: bool = False) -> str:
     try:
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
-        available = fused_lif.extension() is not None
+        available = fused_lif.extension() is not None and fused_asa.extension() is not None
         load_s = time.perf_counter() - t0
         data = load_dataset("synthetic", "train", BATCH * (batches + 1), config["T"], 0)
         data = (data[0], data[1] % config["num_classes"])
@@ -91,7 +92,7 @@ def section(quick: bool = False) -> str:
         torch.set_num_threads(threads)
     size = "paper size" if not quick else "quick smoke size"
     lines = [
-        f"## Training speed ({size}: fused LIF kernel vs autograd loop)",
+        f"## Training speed ({size}: fused LIF and ASA kernels vs autograd graph)",
         "",
         __doc__.split("\n\n", 2)[2].strip(),
         "",
@@ -102,7 +103,7 @@ def section(quick: bool = False) -> str:
         "the end: on a shared 2-core machine both paths slow down alike (interleaved steps), the ratio is the "
         "measurement.",
         "",
-        "| attention | old: autograd LIF loop, samples/s | new: fused LIF kernel, samples/s | speed-up | "
+        "| attention | old: autograd graph, samples/s | new: fused kernels, samples/s | speed-up | "
         "weights after training, old = new byte for byte |",
         "|---|---|---|---|---|",
     ]

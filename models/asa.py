@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snnc.models import asa_scores as score_steps
+from snnc.models import fused_asa
 from snnc.models.window_attention import WindowAttention
 
 ArrayLike = Any  # torch.Tensor, numpy array, float or None
@@ -177,6 +178,12 @@ class ASA(WindowAttention):
     def factor(self, x: torch.Tensor) -> torch.Tensor:
         """The factor I A1 + (1 - I) A2, (N, T, C, H, W)."""
         return asa_factor(x, *self.params(), lam=self.lam, **self.options())
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """``x * factor(x)``; in training, the fused kernels of :mod:`snnc.models.fused_asa` (same bits)."""
+        if torch.is_grad_enabled() and fused_asa.applies(x):
+            return fused_asa.asa_output(x, self.masks(x), self.conv1.weight, self.conv2.weight, self.lam)
+        return x * self.factor(x)
 
     def extra_repr(self) -> str:
         return (f"T={self.T}, channels={self.channels}, reduction={self.reduction}, lam={self.lam}, "

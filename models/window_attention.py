@@ -1,7 +1,7 @@
 """The shape of every attention over a whole window: ``y = x * factor(x)`` on currents x of shape (N, T, C, H, W).
 
 :class:`snnc.models.asa.ASA` and :class:`snnc.models.ma_attention.MultiDimAttention` subclass it and define
-``factor``; ``forward`` checks the window's shape once for both.
+``factor``; ``forward`` checks the window's shape once for both, then :meth:`WindowAttention.attend`.
 """
 
 from __future__ import annotations
@@ -25,4 +25,8 @@ class WindowAttention(nn.Module):
         if x.dim() != 5 or x.shape[1] != self.T or x.shape[2] != self.channels:
             raise ValueError(f"{self.label}(T={self.T}, C={self.channels}) expects (N, T, C, H, W), "
                              f"got {tuple(x.shape)}")
+        return self.attend(x)
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """``x * factor(x)`` (a subclass may compute the same values faster)."""
         return x * self.factor(x)

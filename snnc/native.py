@@ -61,3 +61,16 @@ def switched_off(state: dict):
     finally:
         state["enabled"] = before
 
+
+class NativeKernel:
+    """One C++ kernel module built on first use: ``extension()`` (None after one warning ``unavailable: …`` when
+    it cannot be built), and its build state."""
+
+    def __init__(self, stem: str, source: Path, unavailable: str) -> None:
+        self.stem, self.source, self.unavailable = stem, source, unavailable
+        self.state: dict = {"ext": None, "failed": False}
+        self.lock = threading.Lock()
+
+    def extension(self) -> Any:
+        return load_once(self.state, self.lock, build_flags(self.stem), self.source, self.unavailable)
+

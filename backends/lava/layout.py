@@ -25,6 +25,12 @@ def chw_to_lava(shape) -> tuple[int, ...]:
     return shape[::-1] if len(shape) == 3 else shape
 
 
+def neuron_array_to_lava(a, shape_chw) -> np.ndarray:
+    """A per-neuron array broadcast to (C, H, W) / (F,) and laid out as Lava's (W, H, C)."""
+    a = np.broadcast_to(np.asarray(a), tuple(shape_chw))
+    return np.ascontiguousarray(a.transpose(2, 1, 0) if a.ndim == 3 else a)
+
+
 def frames_to_lava(x: np.ndarray) -> np.ndarray:
     """[T, *shape] frames -> Lava RingBuffer data [*lava_shape, T] ((C,H,W) -> (W,H,C))."""
     x = np.asarray(x)

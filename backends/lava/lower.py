@@ -11,9 +11,11 @@ topological order:
   so the weight columns are permuted to that order (the same as ``transpose([2, 1, 0])`` + flatten);
 - ``neuron`` — ``LIF``/``IF`` (float: du = 1 (no current memory), dv = 1 − β, input gain g = a·r (β,
   g from ``metadata["snnc"]`` when present), bias = g·b + a·v_leak) or ``LoihiLIF`` (fixed: its
-  integer fields); a preceding ``TimeGain`` becomes the neuron's per-step input gain.
+  integer fields); a preceding ``TimeGain`` becomes the neuron's per-step input gain (the step
+  ``attach_time_gains``).
 
-Synapse biases move into the neuron they feed (on Lava they are not delayed, design.md §3.4).
+Synapse biases move into the neuron they feed (the step ``move_biases_into_neurons``; on Lava they are not
+delayed, design.md §3.4). Both steps are named functions of :mod:`.lowering_steps`, run after the walk.
 ``Flatten`` is a re-indexing only. Every synapse whose input is not a single binary spike train
 (graph input, a sum of several sources, or another synapse's graded output) gets
 ``num_message_bits = 24`` (graded messages); otherwise Lava treats inputs as booleans.
@@ -31,7 +33,8 @@ from __future__ import annotations
 import numpy as np
 import nir
 
-from snnc.backends.lava.layout import conv_output_chw, lava_conv_params, pair
+from snnc.backends.lava.layout import conv_output_chw, lava_conv_params, neuron_array_to_lava, pair
+from snnc.backends.lava.lowering_steps import LOWERING_STEPS
 from snnc.backends.lava.weights import check_fixed_weights, regroup
 from snnc.compiler.ir.graph_utils import back_edges, node_kind, predecessors, topological_order
 from snnc.compiler.ir.pooling import pool_as_depthwise
@@ -84,19 +87,19 @@ def _neuron_params(name: str, node, meta: dict, dt: float, fixed: bool) -> dict:
             "in_gain": float(g.reshape(-1)[0]), "bias_mant": np.asarray(leak, np.float64), "bias_exp": 0}
 
 
-def _to_lava(a, shape_chw) -> np.ndarray:
-    """A per-neuron array broadcast to (C, H, W) / (F,) and laid out as Lava's (W, H, C)."""
-    a = np.broadcast_to(np.asarray(a), tuple(shape_chw))
-    return np.ascontiguousarray(a.transpose(2, 1, 0) if a.ndim == 3 else a)
-
-
 def lower(graph: nir.NIRGraph, *, clip_weights: bool = False) -> dict:
-    """The Lava spec of ``graph`` (module docstring); raises before anything is built."""
+    """The Lava spec of ``graph`` (module docstring); raises before anything is built.
+
+    One walk translates every node into a layer (:class:`_Lowering`), then the named steps of
+    :data:`LOWERING_STEPS` run in order, each from layers to new layers, and the spec is assembled."""
     refuse_unhosted(graph)
-    lowering = _Lowering(infer_shapes(graph), clip_weights)
-    for name in lowering.order:
-        lowering.visit(name)
-    return lowering.spec()
+    walk = _Lowering(infer_shapes(graph), clip_weights)
+    for name in walk.order:
+        walk.visit(name)
+    layers = walk.layers
+    for step in LOWERING_STEPS:
+        layers = step(layers, walk)
+    return walk.spec(layers)
 
 
 def _graph_numerics(g: nir.NIRGraph) -> tuple[dict, bool, str, str]:
@@ -177,42 +180,17 @@ class _Lowering:
         return [{**t, "gain": info} for t in terms]
 
     def neuron(self, name: str, node, kind: str, terms: list[dict]) -> dict:
-        """A neuron layer: parameters, the biases of the synapses feeding it, and its TimeGain if any."""
+        """A neuron layer with its own parameters; its TimeGain and the biases of the synapses feeding it are
+        placed by the steps :func:`attach_time_gains` and :func:`move_biases_into_neurons`."""
         out_shape = shape_of(self.g, name, "output")
         p = _neuron_params(name, node, self.meta, self.dt, self.fixed)
-        gains = {id(t.get("gain")): t.get("gain") for t in terms}
-        if len(gains) > 1:
-            raise UnsupportedNodeError(f"lava: neuron {name!r} receives currents with different TimeGains")
-        gain = next(iter(gains.values()))
-        bias = np.zeros(out_shape)
-        for t in terms:
-            if t["src"] != "input" and self.by_name[t["src"]]["kind"] != "neuron":
-                bias = bias + np.asarray(self.by_name[t["src"]].pop("bias_chw", 0.0))
-        if np.any(bias):
-            if self.fixed:
-                raise SnncError(f"lava: synapse bias into {name!r} in a fixed-point graph (quantize folds it)")
-            p["bias_mant"] = p["bias_mant"] + p["in_gain"] * bias
-        layer = {"name": name, "kind": "neuron", "source_kind": kind, "shape": list(out_shape),
-                 "sources": terms, "du": p["du"], "dv": p["dv"], "in_gain": p["in_gain"],
-                 "vth": _to_lava(p["vth"], out_shape), "bias_mant": _to_lava(p["bias_mant"], out_shape),
-                 "bias_exp": _to_lava(p["bias_exp"], out_shape), "gain": None, "gain_shift": 0, "depth": 0}
-        if gain is not None:
-            gl = np.asarray(gain["gain"])  # (T, *g), g broadcasting against (C, H, W): kept compact
-            gl = gl.reshape(gl.shape + (1,) * (1 + len(out_shape) - gl.ndim))
-            np.broadcast_shapes(gl.shape[1:], tuple(out_shape))
-            layer.update(gain=np.ascontiguousarray(gl.transpose(0, 3, 2, 1) if gl.ndim == 4 else gl),
-                         gain_shift=gain["shift"], depth=gain["depth"], gain_node=gain["node"])
-        for t in terms:
-            t.pop("gain", None)
-        return layer
+        return {"name": name, "kind": "neuron", "source_kind": kind, "shape": list(out_shape),
+                "sources": terms, "du": p["du"], "dv": p["dv"], "in_gain": p["in_gain"],
+                "vth": neuron_array_to_lava(p["vth"], out_shape), "bias_mant": neuron_array_to_lava(p["bias_mant"], out_shape),
+                "bias_exp": neuron_array_to_lava(p["bias_exp"], out_shape), "gain": None, "gain_shift": 0, "depth": 0}
 
     def synapse(self, name: str, node, kind: str, terms: list[dict]) -> dict:
-        """A conv (Conv2d or a linear pool) or dense layer; its bias waits for the neuron it feeds."""
-        for t in terms:
-            src = self.by_name.get(t["src"], {})
-            if t["src"] != "input" and "bias_chw" in src and np.any(src["bias_chw"]):
-                raise UnsupportedNodeError(f"lava: synapse {t['src']!r} has a bias but feeds {name!r} ({kind}), "
-                                           "not a neuron; Lava keeps biases in neurons")
+        """A conv (Conv2d or a linear pool) or dense layer; its bias (``bias_chw``) waits for the neuron it feeds."""
         layer = {"name": name, "sources": terms, "shape": list(shape_of(self.g, name, "output")),
                  "graded": self.graded(terms), "num_message_bits": GRADED_BITS if self.graded(terms) else 0}
         if kind in ("Conv2d", "SumPool2d", "AvgPool2d"):
@@ -259,24 +237,25 @@ class _Lowering:
         return {"kind": "dense", "weight": np.ascontiguousarray(w),
                 "bias_chw": np.broadcast_to(bias, tuple(out_shape)).copy()}
 
-    def spec(self) -> dict:
-        """The spec, once every node is visited: the output must be one spiking layer, every bias placed."""
+    def spec(self, layers: list[dict]) -> dict:
+        """The spec of the stepped ``layers``: the output must be one spiking layer, every bias placed."""
         out_terms = self.summed(self.outputs[0])
         if (len(out_terms) != 1 or out_terms[0]["src"] == "input"
                 or self.by_name[out_terms[0]["src"]]["kind"] != "neuron"):
             raise UnsupportedNodeError("lava: the graph output must be one spiking layer (Lava streams spikes)")
-        for layer in self.layers:
-            b = layer.pop("bias_chw", None)
+        for layer in layers:
+            b = layer.get("bias_chw")
             if b is not None and np.any(b):
                 raise UnsupportedNodeError(f"lava: synapse {layer['name']!r} has a bias but feeds no neuron")
+        layers = [{k: v for k, v in layer.items() if k != "bias_chw"} for layer in layers]
         g = self.g
         return {"format": "snnc-lava", "version": 1, "fixed": bool(self.fixed), "threshold": self.threshold,
                 "reset": self.reset, "input": {"name": self.inputs[0], "shape": list(shape_of(g, self.inputs[0], "output"))},
                 "output": {"src": out_terms[0]["src"], "shape": list(shape_of(g, self.outputs[0], "input"))},
-                "pad": _max_synapse_chain(self.layers, self.by_name), "T_gain": self.T_gain, "layers": self.layers}
+                "pad": _max_synapse_chain(layers), "T_gain": self.T_gain, "layers": layers}
 
 
-def _max_synapse_chain(layers: list[dict], by_name: dict) -> int:
+def _max_synapse_chain(layers: list[dict]) -> int:
     """Longest run of consecutive synapses (no neuron between): the idle steps between windows."""
     chain: dict[str, int] = {}
     for layer in layers:
