@@ -100,8 +100,9 @@ def section(quick: bool = False) -> str:
         f"{batches} timed batches per path after 1 warm-up (median); fused kernel "
         f"{'loaded' if available else 'UNAVAILABLE (both rows ran the autograd loop)'} in {load_s:.1f} s "
         f"(a first build takes ~30-70 s). Load average (1 min) {load_before:.1f} at the start, {load_after:.1f} at "
-        "the end: on a shared 2-core machine both paths slow down alike (interleaved steps), the ratio is the "
-        "measurement.",
+        "the end. Interleaving does not make load harmless: under load the old path (many small operations) slows "
+        "down more than the new one and the ratio grows, so only a run at load ~2 (this process alone) measures "
+        "it.",
         "",
         "| attention | old: autograd graph, samples/s | new: fused kernels, samples/s | speed-up | "
         "weights after training, old = new byte for byte |",
