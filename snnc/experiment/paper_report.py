@@ -158,7 +158,8 @@ def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int
     if results:
         lines += [f"Written by `{command}` from {len(results)} committed result(s) in `docs/results/paper/`. Data: "
                   f"{s['data']}; widths {c['widths']}, FC {c['fc_hidden']}, T = {s['T']}; {s['epochs']} epochs on "
-                  f"{s['train_samples']} samples (batch {s['batch_size']}), {results[0]['samples']} held-out samples. "
+                  f"{s['train_samples']} samples (batch {s['batch_size']}, Adam lr {s['lr']:g}), {results[0]['samples']} "
+                  "held-out samples. "
                   "Mean ± SD over seeds. *Fixed point, Lava timing*: the `--target lava` graph (fused gains without "
                   "the ReLU, quantized) on the reference simulator's Lava integer neuron and one-step synaptic delay, read out "
                   "pipeline-aware (output counted over steps D … T + D − 1).", ""]
