@@ -128,9 +128,13 @@ def time_gain_apply(x, gain_mant_t, gain_shift: int):
     The one definition the simulators and the regression counter call (the ONNX exporter writes the same
     Mul, Div, Floor with :func:`time_gain_divisor`). Integers are carried in float64 (NumPy arrays or
     torch tensors, x and m of one kind, broadcasting): the product, the division by a power of two and
-    the floor are exact while |x·m| < 2^53."""
-    y = x * gain_mant_t / time_gain_divisor(gain_shift)
-    return np.floor(y) if isinstance(y, (np.ndarray, np.generic, float, int)) else y.floor()
+    the floor are exact while |x·m| < 2^53. Computed as x · (m / 2^k), the same value: m / 2^k is exact
+    (small m), and the product is the exact x·m scaled by 2^-k (no new significant bits), so it rounds to
+    nothing. The division thus touches only the small gain array, and the floor works in place."""
+    y = x * (gain_mant_t / time_gain_divisor(gain_shift))
+    if isinstance(y, np.ndarray):
+        return np.floor(y, out=y)
+    return np.floor(y) if isinstance(y, (np.generic, float, int)) else y.floor_()
 
 
 def time_gain_float(x, gain_t, inplace: bool = False):

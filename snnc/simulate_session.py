@@ -54,7 +54,7 @@ def agreement(rows: dict[str, dict], part: dict[str, dict]) -> dict[str, dict]:
 def simulate(source: str, *, backend: str = "cpu", data: str = "synthetic", samples: int = 16, batch: int = 16,
              timing: str | None = None, compare: str | None = None, energy: bool = False, dt: float | None = None, baseline: str | None = None, steps: int | None = None,
              seed: int = 0, e_mac: float | None = None, e_ac: float | None = None,
-             progress: Callable[[str, int, int], None] | None = None, conv: str = "dense",
+             progress: Callable[[str, int, int], None] | None = None, conv: str | None = None,
              convention: str | None = None, run_counts: Callable | None = None, readout: str | None = None) -> dict:
     """The full ``snnc simulate`` computation (module docstring). ``readout`` (Lava timing only): ``"pipeline"``
     (default where the backend has it: cpu, lava) or ``"unshifted"`` (docs/design.md §3.4). ``run_counts``: replaces the

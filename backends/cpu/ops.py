@@ -15,7 +15,9 @@ above), ``"event"`` (:mod:`snnc.backends.cpu.event_conv`: only the non-zero inpu
 weights; float32 sums in another order, so equal to ``F.conv2d`` up to rounding; exact for integer-valued
 weights and inputs, hence also for fixed point, where the 24-bit wrap is applied after) or ``"auto"`` (float
 graphs: event for convs with a fan-in of at least ``AUTO_MIN_FAN_IN`` whenever at most ``AUTO_MAX_DENSITY`` of
-the call's inputs are non-zero — counted in the kernel's first pass — else dense; fixed point stays dense).
+the call's inputs are non-zero — counted in the kernel's first pass — else dense). Fixed point: float32 where
+that is provably exact (:mod:`snnc.backends.cpu.fixed_conv`; ``conv`` picks the float32 kernel the same way,
+every choice gives the same integers), else float64.
 Event-capable conv kernels are marked ``whole_batch``: the simulator calls them once on all frames (no
 per-chunk copy into the output). The extension is compiled on first use; if that fails, dense with one warning.
 
@@ -77,11 +79,13 @@ def conv_kernel(node: nir.Conv2d, dtype: torch.dtype, fixed: bool, channels_last
     stride, pad, dil, groups = pair(node.stride), _padding(node), pair(node.dilation), _int(node.groups)
     event = None
     fan_in = int(np.prod(w.shape[1:]))
+    max_density = float("inf") if conv == "event" else AUTO_MAX_DENSITY
+    if fixed and not channels_last:
+        return _fixed_conv_kernel(w, b, (stride, pad, dil, groups), conv, fan_in, max_density)
     if conv == "event" or (conv == "auto" and not fixed and dtype == torch.float32 and fan_in >= AUTO_MIN_FAN_IN):
         from snnc.backends.cpu.event_conv import EventConv2d
 
         event = EventConv2d(w, b, stride, pad, dil, groups)
-    max_density = float("inf") if conv == "event" else AUTO_MAX_DENSITY
     if channels_last:
         w = w.contiguous(memory_format=torch.channels_last)
 
@@ -94,6 +98,24 @@ def conv_kernel(node: nir.Conv2d, dtype: torch.dtype, fixed: bool, channels_last
         return _conv_wrap24(y) if fixed else y
 
     run.whole_batch = event is not None  # the simulator may pass all frames at once (no chunking needed)
+    return run
+
+
+def _fixed_conv_kernel(w: torch.Tensor, b: torch.Tensor | None, args: tuple, conv: str, fan_in: int,
+                       max_density: float) -> Kernel:
+    """A fixed-point conv: in float32 where exact (:mod:`snnc.backends.cpu.fixed_conv`; event-driven under
+    ``conv="event"``, or ``"auto"`` with a fan-in of at least ``AUTO_MIN_FAN_IN``), else the float64
+    ``F.conv2d``; the 24-bit wrap after. Every path gives the same integers."""
+    from snnc.backends.cpu.fixed_conv import Float32Twin
+
+    event_ok = conv == "event" or (conv == "auto" and fan_in >= AUTO_MIN_FAN_IN)
+    twin = Float32Twin(w, b, *args, event_ok=event_ok, max_density=max_density)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        y = twin(x)
+        return _conv_wrap24(F.conv2d(x, w, b, *args) if y is None else y)
+
+    run.whole_batch = twin.event is not None
     return run
 
 

@@ -27,18 +27,20 @@ class Plan:
     """Everything ``run`` derives from the graph once: order, kernels, conventions."""
 
     def __init__(self, graph: nir.NIRGraph, timing: str, threshold: str | None, dt: float | None,
-                 channels_last: bool, conv: str = "dense", readout: str = "unshifted") -> None:
+                 channels_last: bool, conv: str | None = None, readout: str = "unshifted") -> None:
         if timing not in ("snnc", "lava"):
             raise SnncError(f"timing: must be 'snnc' or 'lava', got {timing!r}")
         if readout not in READOUTS:
             raise SnncError(f"readout: must be one of {', '.join(READOUTS)}, got {readout!r}")
-        if conv not in CONV_MODES:
+        if conv is not None and conv not in CONV_MODES:
             raise SnncError(f"conv: must be one of {', '.join(CONV_MODES)}, got {conv!r}")
         check_supported(graph)
         self.g = infer_shapes(graph)
         meta = (self.g.metadata or {}).get("snnc") or {}
         kinds = {node_kind(n) for n in self.g.nodes.values()}
         self.fixed = meta.get("numerics") == "fixed" or "LoihiLIF" in kinds
+        if conv is None:  # the default: exact either way (float: F.conv2d's bits; fixed point: the same integers)
+            conv = "auto" if self.fixed else "dense"
         self.dtype = torch.float64 if self.fixed else torch.float32
         self.threshold = threshold or meta.get("threshold", ">")
         if self.threshold not in (">", ">="):

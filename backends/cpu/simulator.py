@@ -33,7 +33,7 @@ import numpy as np
 import nir
 import torch
 
-from snnc.backends.cpu import lif_loop
+from snnc.backends.cpu import lif_loop, loihi_loop
 from snnc.backends.cpu.neurons import make_neuron
 from snnc.backends.cpu.gains import _asa, _elementwise_threads, _timegain
 from snnc.backends.cpu.ops import FRAME_KINDS
@@ -133,7 +133,8 @@ def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool, ow
     temporary (``owned``), out is z itself: step t reads z[:, t] completely before its spikes overwrite it,
     so no second [N, T, ...] tensor is allocated (fresh pages of a large tensor cost page faults). Float
     LIF / IF / LI populations run all steps in one fused C++ call instead (:mod:`snnc.backends.cpu.lif_loop`,
-    bit-identical; the torch loop when it is disabled or unavailable)."""
+    bit-identical; the torch loop when it is disabled or unavailable), and so do fixed-point LoihiLIF ones
+    (:mod:`snnc.backends.cpu.loihi_loop`, equal integers)."""
     neuron = make_neuron(plan.g.nodes[name], plan.dt, plan.threshold, plan.reset, plan.dtype, name)
     n, T = z.shape[:2]
     keep_v = record_voltage or not neuron.spiking
@@ -146,7 +147,8 @@ def _run_neuron(plan: Plan, name: str, z: torch.Tensor, record_voltage: bool, ow
         out = torch.empty(z.shape, dtype=out_dtype)
     volts = torch.empty(z.shape, dtype=torch.float64 if plan.fixed else plan.dtype) if keep_v else None
     with _elementwise_threads():
-        if lif_loop.run_all_steps(neuron, z, out, volts):  # float LIF/IF/LI: one fused C++ pass, same bits
+        if lif_loop.run_all_steps(neuron, z, out, volts) or loihi_loop.run_all_steps(neuron, z, out, volts):
+            # float LIF/IF/LI or fixed-point LoihiLIF: one fused C++ pass, same bits
             return (out if neuron.spiking else volts.to(plan.dtype)), volts, neuron.spiking
         neuron.reset_state((n, *z.shape[2:]))
         for t in range(T):
@@ -245,14 +247,15 @@ def _result(plan: Plan, spikes, output, volts, mode: str) -> SimResult:
 
 def run(graph: nir.NIRGraph, x, *, timing: str = "snnc", record_voltage: bool = False, threshold: str | None = None,
         dt: float | None = None, observer: Observer | None = None, chunk_frames: int = DEFAULT_CHUNK_FRAMES,
-        channels_last: bool = False, conv: str = "dense", readout: str = "unshifted",
+        channels_last: bool = False, conv: str | None = None, readout: str = "unshifted",
         probes: dict[str, Callable[[torch.Tensor], None]] | None = None) -> SimResult:
     """Simulate ``graph`` on x [N, T, *in_shape] (docs/design.md §5); deterministic.
 
     ``threshold`` (">" or ">=") overrides the graph's; ``dt`` overrides ``metadata["snnc"]["dt"]``.
-    ``conv``: ``"dense"`` (default; float results bit-identical to the PyTorch model), ``"event"`` (event-driven
+    ``conv``: ``"dense"`` (float results bit-identical to the PyTorch model), ``"event"`` (event-driven
     convolution over the non-zero inputs; float sums in another order) or ``"auto"`` (event where the input
-    is sparse, float graphs only); see :mod:`snnc.backends.cpu.ops`. ``readout``: ``"unshifted"`` or, under
+    is sparse); None (default): dense for float graphs, auto for fixed point, where every choice gives the
+    same integers; see :mod:`snnc.backends.cpu.ops`. ``readout``: ``"unshifted"`` or, under
     Lava timing, ``"pipeline"`` (module docstring; ignored under snnc timing, which has no delay).
     ``probes``: node name -> callback called with that node's summed input [N, steps, ...] as it is computed
     (feed-forward schedule; nodes inside a fused chain of stateless nodes are not reached: callers check).

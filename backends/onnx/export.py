@@ -243,7 +243,8 @@ def _fixed_conv(b: OnnxBuilder, name: str, node, x: str) -> str:
 
 def _fixed_timegain(b: OnnxBuilder, name: str, node, x: str, step: str) -> str:
     """y = floor(x · gain_mant[s(t)] / 2^gain_shift) (arithmetic shift), exact in float64: the ops of
-    :func:`snnc.compiler.fixed_point.time_gain_apply`, in its order, with its divisor."""
+    :func:`snnc.compiler.fixed_point.time_gain_apply` with its divisor (it scales m first, x·(m / 2^k): the
+    same value, see its docstring)."""
     if not np.asarray(node.gain_mant).size:
         raise SnncError(f"onnx target: TimeGain {name!r} in a fixed-point graph has no gain_mant (not quantized)")
     g = b.op("Gather", [b.const(np.asarray(node.gain_mant, F64), F64, f"{name}_mant"), step], axis=0)

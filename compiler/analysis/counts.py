@@ -217,7 +217,7 @@ class Counter:
 
 def measure(graph: nir.NIRGraph, x: np.ndarray, *, timing: str = "snnc", batch: int = 16, threshold: str | None = None,
             dt: float | None = None, progress=None, keep_outputs: bool = True,
-            conv: str = "dense", run: Callable[..., Any]) -> tuple[Counter, np.ndarray | None]:
+            conv: str | None = None, run: Callable[..., Any]) -> tuple[Counter, np.ndarray | None]:
     """Run ``graph`` on x in batches with counting; (counter, graph outputs [N, T, ...] or None).
     ``run``: the interpreter, called with the counting ``observer`` (the reference one:
     ``snnc.backends.cpu.run``, docs/design.md §3.6)."""

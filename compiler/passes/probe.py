@@ -99,28 +99,46 @@ def probe_batches_from(g: nir.NIRGraph, name: str, cut: str, cached: list[np.nda
             progress(min(i + batch_size, len(x)))
 
 
+def _channel_extremes(z: "torch.Tensor") -> tuple[np.ndarray, np.ndarray]:
+    """(max, min) of z [n, steps, C, ...] per channel (axis 2), float32 [C] each.
+
+    max |z − b_c| over a channel is |fl(max z − b_c)| or |fl(min z − b_c)|: rounding is monotonic, so fl(z − b)
+    takes its extremes at the extremes of z. The maxima of :func:`probe_max_abs` are therefore the very
+    values of the element-wise ``np.max(np.abs(z − b))``, from two reductions and no [n, steps, ...] temporary."""
+    dims = (0, 1) + tuple(range(3, z.dim()))
+    hi, lo = z.amax(dim=dims), z.amin(dim=dims)
+    return hi.numpy(), lo.numpy()
+
+
 def probe_max_abs(g: nir.NIRGraph, requests: dict[Any, tuple[str, np.ndarray | None]], x: np.ndarray, *,
                   run: Callable[..., Any], batch_size: int = 16) -> dict[Any, float]:
     """key -> max over x of |input of node ``name`` − bias| for ``requests[key] = (name, bias)`` (bias: per
     channel [C], or None), from ONE run of the whole graph per batch when the interpreter takes ``probes=``
     (the reference one does), else from :func:`probe_batches` per node. The same float32 values either way
     (the sub-graph runs the same nodes in the same order), so the same maxima."""
+    import torch  # lazily: ``import snnc`` stays torch-free
+
     top = {key: 0.0 for key in requests}
     by_node: dict[str, list] = {}
     for key, (name, bias) in requests.items():
         by_node.setdefault(name, []).append((key, bias))
 
-    def reduce(name: str, z: np.ndarray) -> None:
+    def reduce(name: str, z) -> None:
+        hi, lo = _channel_extremes(z)
         for key, bias in by_node[name]:
-            d = z - np.reshape(bias, (1, 1, -1) + (1,) * (z.ndim - 3)) if bias is not None and np.ndim(bias) else z
-            top[key] = max(top[key], float(np.max(np.abs(d))))
+            if bias is not None and np.ndim(bias):
+                b = np.reshape(bias, -1)
+                hi_d, lo_d = hi - b, lo - b  # z − b in the dtype NumPy gives z − bias (module docstring)
+            else:
+                hi_d, lo_d = hi, lo
+            top[key] = max(top[key], float(max(np.max(np.abs(hi_d)), np.max(np.abs(lo_d)))))
 
     seen: set[str] = set()
 
     def tap(name: str):
         def take(z) -> None:
             seen.add(name)
-            reduce(name, np.asarray(z, dtype=np.float32))
+            reduce(name, torch.as_tensor(z, dtype=torch.float32))
         return take
 
     try:
@@ -133,5 +151,5 @@ def probe_max_abs(g: nir.NIRGraph, requests: dict[Any, tuple[str, np.ndarray | N
             for key, _ in by_node[name]:
                 top[key] = 0.0
             for z in probe_batches(g, name, x, run=run, batch_size=batch_size):
-                reduce(name, z)
+                reduce(name, torch.from_numpy(z))
     return top

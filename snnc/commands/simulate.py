@@ -45,9 +45,11 @@ from snnc.backends.registry import list_backends
 @click.option("--e-ac", default=None, type=opt.NON_NEGATIVE, help="Energy per AC in pJ [0.9].")
 @click.option("--dt", default=None, type=opt.POSITIVE, help="Seconds per step [graph metadata; required for LIF/LI/CubaLIF graphs that carry none].")
 @click.option("--seed", default=0, show_default=True, type=opt.SEED, help="Seed of the synthetic data.")
-@click.option("--conv", default="dense", show_default=True, type=click.Choice(["dense", "event", "auto"]),
+@click.option("--conv", default=None, type=click.Choice(["dense", "event", "auto"]),
               help="cpu convolution: dense (bit-identical to PyTorch), event (only the non-zero inputs; float sums "
-                   "in another order) or auto (event where inputs are sparse; ~1.7x faster at 10 %% firing).")
+                   "in another order) or auto (event where inputs are sparse; ~1.7x faster at 10 %% firing) "
+                   "[default: dense for float graphs; auto for fixed point, where all three give the same "
+                   "integers].")
 @click.option("--convention", default=None, type=click.Choice(["snntorch", "sinabs", "rockpool", "spyx", "norse"]),
               help="Run a .nir file as the framework that exported it runs it (its known deviations from NIR; "
                    "docs/interop.md).")

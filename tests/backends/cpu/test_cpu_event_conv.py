@@ -263,7 +263,7 @@ def test_auto_mode_uses_event_kernel_only_below_the_density_limit():
     dense = (torch.rand(6, 8, 9, 9, generator=g) < min(1.0, AUTO_MAX_DENSITY * 2.5)).float()
     assert torch.equal(auto(sparse), event(sparse))
     assert torch.equal(auto(dense), F.conv2d(dense, wt, b, 2, 1))
-    fixed = conv_kernel(node, torch.float64, True, conv="auto")  # fixed point stays dense
+    fixed = conv_kernel(node, torch.float64, True, conv="auto")  # fixed point, non-integer weights: float64
     assert torch.equal(fixed(sparse.double()), F.conv2d(sparse.double(), wt.double(), b.double(), 2, 1))
     small = nir.Conv2d(input_shape=(9, 9), weight=wt[:, :1, :2, :2].numpy(), stride=2, padding=1, dilation=1,
                        groups=1, bias=b.numpy())  # fan-in 4 < AUTO_MIN_FAN_IN: dense
