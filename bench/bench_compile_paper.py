@@ -66,6 +66,29 @@ def old_tree(workdir: Path) -> Path:
     return pkg
 
 
+def _time_holdout_runs() -> dict[str, float]:
+    """Wrap ``fidelity.measure_timings`` (when this tree has it) so that its interpreter calls are timed:
+    seconds in the reference graph's runs and in the compiled graph's, filled in as the compile runs."""
+    from snnc.compiler import fidelity
+
+    spent = {"reference": 0.0, "compiled": 0.0}
+    measure = getattr(fidelity, "measure_timings", None)
+    if measure is None:
+        return spent
+
+    def timed(reference, compiled, *args, run, **kwargs):
+        def clocked(graph, *a, **kw):
+            t = time.perf_counter()
+            try:
+                return run(graph, *a, **kw)
+            finally:
+                spent["reference" if graph is reference else "compiled"] += time.perf_counter() - t
+        return measure(reference, compiled, *args, run=clocked, **kwargs)
+
+    fidelity.measure_timings = timed
+    return spent
+
+
 def child(ckpt: str, out: str, calibrate: int, holdout: int) -> dict:
     """Compile ``ckpt`` for Lava in this process; per-pass seconds, total, fidelity, sha256 of graph.nir."""
     import torch
@@ -79,6 +102,7 @@ def child(ckpt: str, out: str, calibrate: int, holdout: int) -> dict:
             importlib.import_module(f"snnc.backends.cpu.{kernel}").extension()
         except ImportError:  # the old tree has no such kernel
             pass
+    spent = _time_holdout_runs()
     t0 = time.perf_counter()
     report = compile_model(ckpt, out, CompileOptions(target="lava", calibrate=calibrate, holdout=holdout))
     total = time.perf_counter() - t0
@@ -90,7 +114,8 @@ def child(ckpt: str, out: str, calibrate: int, holdout: int) -> dict:
             "accuracy_ref": fid.get("accuracy_ref"), "accuracy": fid.get("accuracy"),
             "snnc_layers": fid.get("layers"), "lava_accuracy": lava.get("accuracy"),
             "lava_readout": lava.get("readout", "unshifted"), "module": __import__("snnc").__file__,
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(),
+            "holdout_runs": {k: v for k, v in spent.items() if k.startswith(("reference", "compiled"))}}
 
 
 def _run_child(ckpt: Path, out: Path, calibrate: int, holdout: int, pythonpath: Path | None, cwd: Path) -> dict:
@@ -118,6 +143,10 @@ def section(quick: bool = False) -> str:
     names = list(new["passes"])
     rows = [f"| {n} | {old['passes'].get(n, float('nan')):.1f} | {new['passes'][n]:.1f} |" for n in names]
     rows.append(f"| hold-out fidelity + artifact | {old['rest']:.1f} | {new['rest']:.1f} |")
+    for label in new["holdout_runs"]:
+        was = old["holdout_runs"].get(label)
+        rows.append(f"| &nbsp;&nbsp;of which: hold-out {label} runs | {'—' if was is None else f'{was:.1f}'} | "
+                    f"{new['holdout_runs'][label]:.1f} |")
     rows.append(f"| **total** | **{old['total']:.1f}** | **{new['total']:.1f}** |")
     same = old["sha256"] == new["sha256"]
     return "\n".join([
