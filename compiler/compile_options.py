@@ -22,7 +22,7 @@ class CompileOptions:
     calibrate: int = 64
     holdout: int = 64
     asa_mode: str = "fused"
-    gain_granularity: str = DEFAULT_GRANULARITY
+    gain_granularity: str | None = None  # None: default_granularity(target)
     fixed_point: bool | None = None  # None: True for lava, False otherwise
     clip_weights: bool = False
     data: str = "synthetic"
@@ -30,6 +30,10 @@ class CompileOptions:
     T: int | None = None  # steps per sample: --T, else the --data file's, else metadata["snnc"]["T"]
     dt: float | None = None  # seconds per step: --dt, else metadata["snnc"]["dt"] (required when neurons need it)
     convention: str | None = None  # --convention: the exporting framework's deviations (snnc.frontends.conventions)
+
+    def __post_init__(self) -> None:
+        if self.gain_granularity is None:
+            self.gain_granularity = default_granularity(self.target)
 
     def validate(self) -> None:
         if self.target not in TARGETS:
@@ -59,6 +63,12 @@ class CompileOptions:
             return _flagged(parse_pass_list, self.passes)
         fixed = self.fixed_point if self.fixed_point is not None else self.target in ("lava", "netx", "loihi2")
         return _flagged(select_passes, self.target, asa_mode=self.asa_mode, fixed_point=fixed)
+
+
+def default_granularity(target: str) -> str:
+    """The ASA gain granularity a target gets unless one is asked for: ``c`` for netx and loihi2 (their LIF has
+    no per-step input gain, so the gains are folded into the weights), ``DEFAULT_GRANULARITY`` otherwise."""
+    return "c" if target in ("netx", "loihi2") else DEFAULT_GRANULARITY
 
 
 def _check_netx(opts: CompileOptions) -> None:

@@ -52,11 +52,9 @@ def command(model: str, target: str, out: str | None, passes: str | None, calibr
             T: int | None, dt: float | None, seed: int, convention: str | None = None) -> None:
     """Compile MODEL (snnc checkpoint or .nir) for TARGET; write graph.nir, manifest and report."""
     from snnc.compiler.compile_options import CompileOptions
-    from snnc.compiler.passes.fuse_asa_gains import DEFAULT_GRANULARITY
 
-    granularity = gain_granularity or ("c" if target in ("netx", "loihi2") else DEFAULT_GRANULARITY)  # no per-t gains
     opts = CompileOptions(target=target, passes=passes, calibrate=calibrate, holdout=holdout, asa_mode=asa_mode,
-                          gain_granularity=granularity, fixed_point=fixed_point,
+                          gain_granularity=gain_granularity, fixed_point=fixed_point,
                           clip_weights=clip_weights, data=data, seed=seed, T=T, dt=dt, convention=convention)
     opts.validate()
     out_dir = out or f"{Path(model).stem}-{target}"

@@ -134,6 +134,11 @@ def test_per_step_gains_are_refused_with_the_way_out():
         with pytest.raises(SnncError, match=f"^{flag}: "):
             CompileOptions(target="netx", **{"gain_granularity": "c", **opts}).validate()
     assert CompileOptions(target="netx", gain_granularity="c").pass_names()[-1] == "quantize"
+    # from Python as from the CLI: without a granularity, netx and loihi2 get c, the others the default
+    for target, want in (("netx", "c"), ("loihi2", "c"), ("lava", "tc"), ("cpu", "tc")):
+        opts = CompileOptions(target=target)
+        opts.validate()
+        assert opts.gain_granularity == want, target
 
 
 def test_cli_refuses_cnn_sinabs_in_one_line_and_writes_nothing(capsys, tmp_path, nir_reference):
