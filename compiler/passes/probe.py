@@ -128,7 +128,7 @@ def probe_max_abs(g: nir.NIRGraph, requests: dict[Any, tuple[str, np.ndarray | N
         for key, bias in by_node[name]:
             if bias is not None and np.ndim(bias):
                 b = np.reshape(bias, -1)
-                hi_d, lo_d = hi - b, lo - b  # z − b in the dtype NumPy gives z − bias (module docstring)
+                hi_d, lo_d = hi - b, lo - b  # in the dtype NumPy gives z − bias (see _channel_extremes)
             else:
                 hi_d, lo_d = hi, lo
             top[key] = max(top[key], float(max(np.max(np.abs(hi_d)), np.max(np.abs(lo_d)))))
