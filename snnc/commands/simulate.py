@@ -47,7 +47,7 @@ from snnc.backends.registry import list_backends
 @click.option("--seed", default=0, show_default=True, type=opt.SEED, help="Seed of the synthetic data.")
 @click.option("--conv", default=None, type=click.Choice(["dense", "event", "auto"]),
               help="cpu convolution: dense (bit-identical to PyTorch), event (only the non-zero inputs; float sums "
-                   "in another order) or auto (event where inputs are sparse; ~1.7x faster at 10 %% firing) "
+                   "in another order) or auto (event where inputs are sparse; ~1.7x faster at 10 % firing) "
                    "[default: dense for float graphs; auto for fixed point, where all three give the same "
                    "integers].")
 @click.option("--convention", default=None, type=click.Choice(["snntorch", "sinabs", "rockpool", "spyx", "norse"]),
