@@ -5,12 +5,17 @@ kernel :mod:`~snnc.models.fused_lif`) keeps a ``_state`` dict and calls :func:`l
 into torch's extension cache (``TORCH_EXTENSIONS_DIR`` or ~/.cache/torch_extensions; ~35 s the first time
 on this machine, then a ~0.1 s load; no network). A failed build or load warns ONCE and returns None, and
 the caller runs its torch path: a missing compiler never breaks the simulator.
+
+torch serialises builds with a ``lock`` file in the build folder and waits for it without limit; a build that
+was killed leaves the file behind, and every later process would hang. :func:`clear_stale_lock` waits for a
+live build, but removes a lock older than :data:`STALE_LOCK_SECONDS` (a build takes ~35 s) with one warning.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,38 @@ def build_flags(stem: str) -> tuple[str, list[str]]:
     return stem, list(BASE_FLAGS)
 
 
+#: a build lock older than this was left by a killed build (a build takes ~35 s, minutes on a loaded machine)
+STALE_LOCK_SECONDS = 600.0
+
+
+def clear_stale_lock(build_dir: str | Path, stale_after: float = STALE_LOCK_SECONDS, poll: float = 0.5) -> bool:
+    """Wait while ``build_dir/lock`` is younger than ``stale_after`` seconds (another process is building);
+    remove it once older, with one warning naming it. True when a stale lock was removed."""
+    lock = Path(build_dir) / "lock"
+    while True:
+        try:
+            age = time.time() - lock.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        if age >= stale_after:
+            with contextlib.suppress(FileNotFoundError):  # another process may clear it first
+                lock.unlink()
+            warnings.warn(f"snnc: removed the stale C++ build lock {lock} ({age / 60:.0f} min old, left by a "
+                          "build that was killed)", RuntimeWarning, stacklevel=3)
+            return True
+        time.sleep(min(poll, stale_after - age))
+
+
+def _build_dir(name: str) -> str | None:
+    """torch's build folder of extension ``name`` (private torch API, pinned torch; None if it moves)."""
+    try:
+        from torch.utils.cpp_extension import _get_build_directory
+
+        return _get_build_directory(name, verbose=False)
+    except Exception:  # noqa: BLE001 - no check rather than no kernel
+        return None
+
+
 def load_once(state: dict, lock: threading.Lock, name_and_flags: tuple[str, list[str]], source: Path,
               unavailable: str) -> Any:
     """``state["ext"]``, building it on the first call; None (after one warning ``unavailable: <error>``)
@@ -41,6 +78,9 @@ def load_once(state: dict, lock: threading.Lock, name_and_flags: tuple[str, list
             try:
                 from torch.utils.cpp_extension import load
 
+                build_dir = _build_dir(name)
+                if build_dir is not None:
+                    clear_stale_lock(build_dir)
                 state["ext"] = load(name=name, sources=[str(source)], extra_cflags=flags,
                                     extra_ldflags=["-fopenmp"], verbose=False)
             except Exception as err:  # any build/load failure: the torch path, never a crash
