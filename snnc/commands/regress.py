@@ -1,4 +1,4 @@
-"""``snnc regress ARTIFACT --golden FILE.json [--backend cpu|lava|onnx] [--update] [--samples N] [--seed S]``.
+"""``snnc regress ARTIFACT --golden FILE.json [--backend cpu|lava|loihi2|onnx] [--update] [--samples N] [--seed S]``.
 
 Runs ARTIFACT (an artifact directory with graph.nir, or any file ``load_graph`` reads) on a fixed,
 seeded input set and compares per-layer, per-step spike counts and per-synapse synaptic operations
@@ -18,15 +18,16 @@ from snnc import options as opt
 @click.command("regress")
 @click.argument("artifact", type=click.Path())
 @click.option("--golden", required=True, type=click.Path(dir_okay=False), help="Golden JSON file.")
-@click.option("--backend", default=None, type=click.Choice(["cpu", "lava", "onnx"]),
+@click.option("--backend", default=None, type=click.Choice(["cpu", "lava", "loihi2", "onnx"]),
               help="Backend to run [default: the golden file's, else cpu]. Another backend than the golden "
-                   "file's is compared against it (noted): it must reproduce the same counts.")
+                   "file's is compared against it (noted): it must reproduce the same counts. loihi2 (Lava's "
+                   "stock Loihi 2 processes, a fixed-point graph) reads the pipeline only under Lava timing.")
 @click.option("--timing", default=None, type=click.Choice(["snnc", "lava"]),
               help="Timing convention [default: the golden file's; else lava for --backend lava, snnc otherwise].")
 @click.option("--readout", default=None, type=click.Choice(["pipeline", "unshifted"]),
               help="Lava timing only: pipeline (D zero frames padded, each layer's T active steps) or unshifted "
-                   "[default: the golden file's (a file without one: unshifted); a new file: pipeline on cpu and "
-                   "lava, else unshifted].")
+                   "[default: the golden file's (a file without one: unshifted); a new file: pipeline on cpu, lava "
+                   "and loihi2, else unshifted].")
 @click.option("--update", is_flag=True, help="Rewrite the golden file (atomically) from this run.")
 @click.option("--samples", default=None, type=opt.SAMPLES, help="Number of input samples [default: golden file's, else 8].")
 @click.option("--seed", default=None, type=opt.SEED, help="Seed of the input draw [default: golden file's, else 0].")

@@ -31,7 +31,7 @@ DEFAULT_SEED = 0
 BERNOULLI_RATE = 0.2
 #: default relative tolerance for float graphs (docs: why); fixed point is always exact
 FLOAT_RTOL = 1e-6
-BACKEND_TIMING = {"cpu": "snnc", "onnx": "snnc", "lava": "lava"}
+BACKEND_TIMING = {"cpu": "snnc", "onnx": "snnc", "lava": "lava", "loihi2": "lava"}
 #: samples per backend run (memory does not grow with --samples)
 BATCH = 16
 
@@ -102,12 +102,16 @@ def input_frames(graph, samples: int, seed: int, T: int | None = None, where: st
     return x, {**desc, "samples": int(samples), "seed": int(seed), "T": T, "shape": list(shape)}
 
 
+#: backends with the pipeline-aware readout; loihi2 has no other under Lava timing (staggered LIFReset)
+PIPELINE_BACKENDS = ("cpu", "lava", "loihi2")
+
+
 def default_readout(backend: str, timing: str) -> str | None:
     """The readout of a new golden file: none under snnc timing; under Lava timing the pipeline-aware one
-    where the backend has it (cpu, lava: docs/design.md §3.4), else unshifted."""
+    where the backend has it (cpu, lava, loihi2: docs/design.md §3.4), else unshifted."""
     if timing != "lava":
         return None
-    return "pipeline" if backend in ("cpu", "lava") else "unshifted"
+    return "pipeline" if backend in PIPELINE_BACKENDS else "unshifted"
 
 
 def measure(graph, x, backend: str, timing: str, progress=None, readout: str | None = None) -> dict:
@@ -125,12 +129,15 @@ def measure(graph, x, backend: str, timing: str, progress=None, readout: str | N
     if readout == "pipeline" and timing == "lava":
         from snnc.compiler.ir.depth import single_depth
 
-        if backend not in ("cpu", "lava"):
+        if backend not in PIPELINE_BACKENDS:
             raise SnncError(f"--readout pipeline: the {backend} backend has no pipeline-aware readout; use --readout unshifted")
         if not single_depth(graph):
             raise SnncError("--readout pipeline: regress needs every node at one depth (paths of different depths "
                             "join here); use --readout unshifted")
         piped = {"readout": "pipeline"}
+    elif backend == "loihi2" and timing == "lava":
+        raise SnncError("--readout unshifted: the loihi2 backend reads the pipeline only under Lava timing "
+                        "(staggered LIFReset); use --readout pipeline or a golden file that has it")
     spikes: dict[str, np.ndarray] = {}
     ops: dict[str, np.ndarray] = {}
     numerics = None

@@ -130,3 +130,27 @@ def test_demo_on_loihi2_padded_windows_with_var_set_equal_cpu_lava_timing(demo_a
         assert ref.spikes[name][1].sum() > 0, f"{name} is silent in window 2: the reset would prove nothing"
         np.testing.assert_array_equal(got.spikes[name], ref.spikes[name], err_msg=name)
     assert got.extras["reset_seconds_per_sample"] > 0  # measured: the Var.set resets before window 2
+
+
+def test_regress_backend_loihi2_reproduces_the_cpu_golden_counts(demo_artifact, capsys, tmp_path):
+    """``snnc regress --backend loihi2``: Lava's stock processes reproduce a golden file the CPU simulator wrote,
+    under both timings; Lava timing's unshifted readout (which LIFReset windows cannot give) exits 2."""
+    import json
+
+    from snnc_testing import run_cli
+
+    art, _, _ = demo_artifact
+    for timing in ("lava", "snnc"):
+        golden = tmp_path / f"{timing}.json"
+        code, _, err = run_cli(capsys, "regress", art, "--golden", golden, "--update", "--timing", timing,
+                               "--samples", 2)
+        assert code == 0, err
+        recorded = json.loads(golden.read_text())
+        assert recorded["backend"] == "cpu" and recorded["numerics"] == "fixed"
+        assert all(layer["total"] > 0 for layer in recorded["layers"].values())
+        code, out, err = run_cli(capsys, "regress", art, "--golden", golden, "--backend", "loihi2")
+        assert code == 0, err
+        assert "comparing the 'loihi2' run against it" in err and "backend loihi2" in out
+    code, out, err = run_cli(capsys, "regress", art, "--golden", tmp_path / "lava.json", "--backend", "loihi2",
+                             "--readout", "unshifted")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "loihi2 backend reads the pipeline only" in err
