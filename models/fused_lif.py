@@ -21,32 +21,20 @@ process. If the build fails, ONE warning and the autograd loop. :func:`reference
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import torch
 
-from snnc.native import build_flags, load_once, switched_off
+from snnc.native import NativeKernel
 
-SOURCE = Path(__file__).resolve().parent / "csrc" / "lif_train.cpp"
-_lock = threading.Lock()
-_state: dict = {"ext": None, "failed": False, "enabled": True}
-
-
-def extension():
-    """The compiled kernel module, or None (after one warning) if it cannot be built here."""
-    return load_once(_state, _lock, build_flags("snnc_lif_train"), SOURCE,
-                     "fused LIF training kernel unavailable, using the autograd loop")
-
-
-def enabled() -> bool:
-    """Whether :class:`LIF` may use the fused kernel (default True)."""
-    return _state["enabled"]
-
-
-def reference():
-    """Within this block every LIF runs the step-by-step autograd loop (the reference of the fused kernel)."""
-    return switched_off(_state)
+KERNEL = NativeKernel("snnc_lif_train", Path(__file__).resolve().parent / "csrc" / "lif_train.cpp",
+                      "fused LIF training kernel unavailable, using the autograd loop")
+#: the compiled kernel module, or None (after one warning) if it cannot be built here
+extension = KERNEL.extension
+#: whether :class:`LIF` may use the fused kernel (default True)
+enabled = KERNEL.enabled
+#: within this block every LIF runs the step-by-step autograd loop (the reference of the fused kernel)
+reference = KERNEL.disabled
 
 
 def _frames(x: torch.Tensor) -> torch.Tensor | None:
@@ -102,7 +90,7 @@ def lif(x: torch.Tensor, beta: float, gain: float, v_th: float, a: float) -> tor
     """Spikes (N, T, ...) of the constant LIF (float32 ``beta``, ``gain``, ``v_th``; surrogate half-width ``a``),
     or None when the fused kernel is disabled, unavailable, or x is not a CPU float32 (N, T, ...) tensor (the
     caller then runs the autograd loop)."""
-    if not _state["enabled"] or x.dim() < 2 or x.dtype != torch.float32 or x.device.type != "cpu":
+    if not KERNEL.enabled() or x.dim() < 2 or x.dtype != torch.float32 or x.device.type != "cpu":
         return None
     if extension() is None:
         return None

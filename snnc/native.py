@@ -1,8 +1,9 @@
 """Building snnc's C++ kernels (``csrc/*.cpp``) on first use, once per process, never at import.
 
-Each kernel module (:mod:`~snnc.backends.cpu.event_conv`, :mod:`~snnc.backends.cpu.lif_loop`, the training
-kernel :mod:`~snnc.models.fused_lif`) keeps a ``_state`` dict and calls :func:`load_once`; ``torch.utils.cpp_extension.load`` compiles with gcc + ninja
-into torch's extension cache (``TORCH_EXTENSIONS_DIR`` or ~/.cache/torch_extensions; ~35 s the first time
+Each kernel module (:mod:`~snnc.backends.cpu.event_conv`, :mod:`~snnc.backends.cpu.lif_loop`,
+:mod:`~snnc.backends.cpu.loihi_loop`, the training kernels :mod:`~snnc.models.fused_lif` and
+:mod:`~snnc.models.fused_asa`) holds one :class:`NativeKernel`; ``torch.utils.cpp_extension.load`` compiles
+with gcc + ninja into torch's extension cache (``TORCH_EXTENSIONS_DIR`` or ~/.cache/torch_extensions; ~35 s the first time
 on this machine, then a ~0.1 s load; no network). A failed build or load warns ONCE and returns None, and
 the caller runs its torch path: a missing compiler never breaks the simulator.
 
@@ -104,13 +105,20 @@ def switched_off(state: dict):
 
 class NativeKernel:
     """One C++ kernel module built on first use: ``extension()`` (None after one warning ``unavailable: …`` when
-    it cannot be built), and its build state."""
+    it cannot be built), its build state, and a switch: within ``disabled()`` its caller runs the reference
+    path (the kernel's oracle in the tests)."""
 
     def __init__(self, stem: str, source: Path, unavailable: str) -> None:
         self.stem, self.source, self.unavailable = stem, source, unavailable
-        self.state: dict = {"ext": None, "failed": False}
+        self.state: dict = {"ext": None, "failed": False, "enabled": True}
         self.lock = threading.Lock()
 
     def extension(self) -> Any:
         return load_once(self.state, self.lock, build_flags(self.stem), self.source, self.unavailable)
+
+    def enabled(self) -> bool:
+        return self.state["enabled"]
+
+    def disabled(self):
+        return switched_off(self.state)
 

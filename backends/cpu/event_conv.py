@@ -25,27 +25,17 @@ warning and callers use the dense ``F.conv2d``.
 from __future__ import annotations
 
 import math
-import threading
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from snnc.native import build_flags, load_once
+from snnc.native import NativeKernel
 
-SOURCE = Path(__file__).resolve().parent / "csrc" / "event_conv.cpp"
-
-_lock = threading.Lock()
-_state: dict = {"ext": None, "failed": False}
-
-
-def _build_flags() -> tuple[str, list[str]]:
-    return build_flags("snnc_event_conv")
-
-
-def extension():
-    """The compiled extension module, or None (after one warning) if it cannot be built here."""
-    return load_once(_state, _lock, _build_flags(), SOURCE, "event-driven convolution unavailable, using dense conv2d")
+KERNEL = NativeKernel("snnc_event_conv", Path(__file__).resolve().parent / "csrc" / "event_conv.cpp",
+                      "event-driven convolution unavailable, using dense conv2d")
+#: the compiled extension module, or None (after one warning) if it cannot be built here
+extension = KERNEL.extension
 
 
 def _side_padding(padding, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:

@@ -19,37 +19,20 @@ torch loop, e.g. as the oracle of the tests.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import torch
 
-from snnc.native import build_flags, load_once, switched_off
+from snnc.native import NativeKernel
 
-SOURCE = Path(__file__).resolve().parent / "csrc" / "lif_loop.cpp"
-
-_lock = threading.Lock()
-_state: dict = {"ext": None, "failed": False, "enabled": True}
-
-
-def _build_flags() -> tuple[str, list[str]]:
-    """Elementwise IEEE ops give the same bits whatever the vector width."""
-    return build_flags("snnc_lif_loop")
-
-
-def extension():
-    """The compiled extension module, or None (after one warning) if it cannot be built here."""
-    return load_once(_state, _lock, _build_flags(), SOURCE, "fused neuron loop unavailable, using the torch loop")
-
-
-def enabled() -> bool:
-    """Whether the simulator may use the fused loop (default True)."""
-    return _state["enabled"]
-
-
-def disabled():
-    """Within this block the simulator runs the torch neuron loop (the oracle of the fused one)."""
-    return switched_off(_state)
+KERNEL = NativeKernel("snnc_lif_loop", Path(__file__).resolve().parent / "csrc" / "lif_loop.cpp",
+                      "fused neuron loop unavailable, using the torch loop")
+#: the compiled extension module, or None (after one warning) if it cannot be built here
+extension = KERNEL.extension
+#: whether the simulator may use the fused loop (default True)
+enabled = KERNEL.enabled
+#: within this block the simulator runs the torch neuron loop (the oracle of the fused one)
+disabled = KERNEL.disabled
 
 
 def _per_neuron(p: torch.Tensor | None, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor | None:
@@ -84,7 +67,7 @@ def run_all_steps(neuron, z: torch.Tensor, out: torch.Tensor | None, volts: torc
     """Run ``neuron`` (fresh state v = 0) over all steps of z [N, T, ...]: spikes into out[:, t] (may be z
     itself), v after the reset into volts[:, t] (when given). Returns False, without touching anything, when
     the fused loop is disabled, unavailable or does not implement this case exactly (caller: torch loop)."""
-    if not _state["enabled"] or not supports(neuron) or z.dim() < 2 or z.dtype != neuron.dtype:
+    if not KERNEL.enabled() or not supports(neuron) or z.dim() < 2 or z.dtype != neuron.dtype:
         return False
     for o in (out, volts):
         if o is not None and (o.shape != z.shape or o.dtype != z.dtype or not o.is_contiguous()):

@@ -18,18 +18,14 @@ import numpy as np
 import torch
 
 from snnc.compiler.fixed_point import effective_bias
-from snnc.native import NativeKernel, switched_off
+from snnc.native import NativeKernel
 
 KERNEL = NativeKernel("snnc_loihi_loop", Path(__file__).resolve().parent / "csrc" / "loihi_loop.cpp",
                       "fused fixed-point LIF loop unavailable, using the step loop")
-KERNEL.state["enabled"] = True
 #: the compiled kernel module, or None (after one warning) if it cannot be built here
 extension = KERNEL.extension
-
-
-def disabled():
-    """Within this block the simulator runs :class:`LoihiNeuron` step by step (the oracle of the fused loop)."""
-    return switched_off(KERNEL.state)
+#: within this block the simulator runs :class:`LoihiNeuron` step by step (the oracle of the fused loop)
+disabled = KERNEL.disabled
 
 
 def _bias(neuron, shape: tuple[int, ...]) -> torch.Tensor | None:
@@ -50,7 +46,7 @@ def run_all_steps(neuron, z: torch.Tensor, out: torch.Tensor | None, volts: torc
     """Run the LoihiLIF ``neuron`` (fresh state) over all steps of z [N, T, ...] (float64, integer-valued
     after rounding): spikes into out[:, t] (may be z itself), v after the reset into volts[:, t]. Returns
     False without touching anything when the fused loop is disabled, unavailable or not applicable."""
-    if not KERNEL.state["enabled"] or getattr(neuron, "kind", None) != "LoihiLIF" or z.dim() < 2:
+    if not KERNEL.enabled() or getattr(neuron, "kind", None) != "LoihiLIF" or z.dim() < 2:
         return False
     if z.dtype != torch.float64 or not z.is_contiguous():
         return False

@@ -158,9 +158,9 @@ import warnings
 import torch
 from snnc.models import fused_lif
 from snnc.models.lif import LIF
-assert fused_lif._state["ext"] is None and not fused_lif._state["failed"]
-fused_lif.SOURCE = fused_lif.SOURCE.with_name("missing.cpp")
-fused_lif.build_flags = lambda stem: ("snnc_lif_train_missing_test", [])
+assert fused_lif.KERNEL.state["ext"] is None and not fused_lif.KERNEL.state["failed"]
+fused_lif.KERNEL.source = fused_lif.KERNEL.source.with_name("missing.cpp")
+fused_lif.KERNEL.stem = "snnc_lif_train_missing_test"
 lif, x = LIF(beta=0.3, v_th=0.3), (torch.rand(2, 5, 3) * 0.6).requires_grad_(True)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")

@@ -231,9 +231,10 @@ def test_import_does_not_build_and_failed_build_falls_back_once(tmp_path):
 import sys, warnings
 import snnc, snnc.backends.cpu
 from snnc.backends.cpu import event_conv as ec
-assert ec._state == {{"ext": None, "failed": False}} and not any("event_conv_" in m for m in sys.modules)
-ec.SOURCE = ec.SOURCE.with_name("missing.cpp")
-ec._build_flags = lambda: ("snnc_event_conv_missing_test", [])
+assert ec.KERNEL.state["ext"] is None and not ec.KERNEL.state["failed"]
+assert not any("event_conv_" in m for m in sys.modules)
+ec.KERNEL.source = ec.KERNEL.source.with_name("missing.cpp")
+ec.KERNEL.stem = "snnc_event_conv_missing_test"
 import torch, torch.nn.functional as F
 x = (torch.rand(2, 3, 5, 5) < 0.3).float(); w = torch.randn(4, 3, 3, 3)
 with warnings.catch_warnings(record=True) as caught:

@@ -203,10 +203,10 @@ import sys, warnings
 import numpy as np, nir, torch
 import snnc, snnc.backends.cpu
 from snnc.backends.cpu import lif_loop, run
-assert lif_loop._state["ext"] is None and not lif_loop._state["failed"]
+assert lif_loop.KERNEL.state["ext"] is None and not lif_loop.KERNEL.state["failed"]
 assert not any("lif_loop_" in m for m in sys.modules)
-lif_loop.SOURCE = lif_loop.SOURCE.with_name("missing.cpp")
-lif_loop._build_flags = lambda: ("snnc_lif_loop_missing_test", [])
+lif_loop.KERNEL.source = lif_loop.KERNEL.source.with_name("missing.cpp")
+lif_loop.KERNEL.stem = "snnc_lif_loop_missing_test"
 shape = (3, 4)
 g = nir.NIRGraph(nodes={"input": nir.Input(np.array(shape)),
                         "lif": nir.LIF(tau=np.full(shape, 2e-3), r=np.ones(shape), v_leak=np.zeros(shape),
