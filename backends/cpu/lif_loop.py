@@ -35,7 +35,7 @@ enabled = KERNEL.enabled
 disabled = KERNEL.disabled
 
 
-def _per_neuron(p: torch.Tensor | None, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor | None:
+def per_neuron(p: torch.Tensor | None, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor | None:
     """p as 1 (all equal) or M = prod(shape) contiguous entries in the neuron order of one sample; None when
     p broadcast against a sample would not give exactly ``shape`` (then the torch loop runs)."""
     if p is None:
@@ -77,11 +77,11 @@ def run_all_steps(neuron, z: torch.Tensor, out: torch.Tensor | None, volts: torc
     if z.numel() == 0:
         return True  # nothing to compute or write
     one = torch.ones(1, dtype=dtype)
-    beta = one if neuron.beta is None else _per_neuron(neuron.beta, shape, dtype)
-    gain = one if neuron.gain is None else _per_neuron(neuron.gain, shape, dtype)
-    leak = _per_neuron(neuron.leak, shape, dtype)
-    th = _per_neuron(neuron.v_th, shape, dtype) if neuron.spiking else None
-    vr = _per_neuron(neuron.v_reset, shape, dtype) if neuron.spiking else None
+    beta = one if neuron.beta is None else per_neuron(neuron.beta, shape, dtype)
+    gain = one if neuron.gain is None else per_neuron(neuron.gain, shape, dtype)
+    leak = per_neuron(neuron.leak, shape, dtype)
+    th = per_neuron(neuron.v_th, shape, dtype) if neuron.spiking else None
+    vr = per_neuron(neuron.v_reset, shape, dtype) if neuron.spiking else None
     if beta is None or gain is None or (neuron.leak is not None and leak is None) or (
             neuron.spiking and (th is None or vr is None)):
         return False

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from snnc.compiler.fixed_point import effective_bias
+from snnc.backends.cpu.lif_loop import per_neuron
 from snnc.native import NativeKernel
 
 KERNEL = NativeKernel("snnc_loihi_loop", Path(__file__).resolve().parent / "csrc" / "loihi_loop.cpp",
@@ -32,14 +33,7 @@ def _bias(neuron, shape: tuple[int, ...]) -> torch.Tensor | None:
     """effective_bias as 1 or prod(shape) int64 entries in one sample's neuron order; None if it does not
     broadcast to exactly ``shape``."""
     b = np.asarray(effective_bias(neuron.bias_mant, neuron.bias_exp), np.int64)
-    if b.size == 1 and b.ndim <= len(shape):
-        return torch.from_numpy(b.reshape(1).copy())
-    try:
-        if np.broadcast_shapes(b.shape, shape) != tuple(shape):
-            return None
-    except ValueError:
-        return None
-    return torch.from_numpy(np.array(np.broadcast_to(b, shape), dtype=np.int64).reshape(-1))
+    return per_neuron(torch.from_numpy(b), shape, torch.int64)
 
 
 def run_all_steps(neuron, z: torch.Tensor, out: torch.Tensor | None, volts: torch.Tensor | None) -> bool:
