@@ -4,8 +4,8 @@ The unit is :func:`snnc.experiment.paper_results.run_one`: it trains, compiles a
 (checkpoints under ``OUT/seed<s>/``, the resumable cache of ``run_variant``), runs the fixed-point stage and
 writes ``RESULTS/<variant>-seed<s>.json`` itself as soon as it finishes, so a driver that dies loses no
 finished run (on a cluster OUT and RESULTS must be folders every node sees). Everything is seeded by the
-settings in the payload and runs with the driver's torch thread count: the committed file is byte-identical
-whichever executor computed it."""
+settings in the payload and runs with the driver's torch thread count (recorded among the run's facts, since
+another count may round differently): the committed file is byte-identical whichever executor computed it."""
 
 from __future__ import annotations
 

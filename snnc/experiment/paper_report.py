@@ -171,11 +171,12 @@ def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int
     if results:
         lines += ["### Per-layer firing rate (LASFR)", "", *_lasfr_rows(by), "",
                   "### Energy per sample against vanilla (same seed)", "", *_energy_rows(by), "",
-                  "### Runs", "", "| run | settings hash | wall time | training |", "|---|---|---|---|"]
+                  "### Runs", "", "| run | settings hash | wall time | training | torch threads |", "|---|---|---|---|---|"]
         for r in sorted(results, key=lambda r: (r["variant"], r["settings"]["seed"])):
             train_s = (r.get("train") or {}).get("seconds")
             lines.append(f"| {r['variant']} seed {r['settings']['seed']} | `{r['key']}` | "
-                         f"{r.get('wall_seconds', 0) / 60:.1f} min | {'—' if train_s is None else f'{train_s / 60:.1f} min'} |")
+                         f"{r.get('wall_seconds', 0) / 60:.1f} min | {'—' if train_s is None else f'{train_s / 60:.1f} min'} | "
+                         f"{r.get('threads', '—')} |")
         lines.append("")
     lines += ["### Answers", "", *answers(by), "", END]
     return "\n".join(lines) + "\n"

@@ -62,10 +62,13 @@ def split_run_facts(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     """(what the settings determine, the facts of this run) of a paper result (module docstring)."""
     from snnc.experiment.runner import _split_run_facts
 
-    stable, facts = _split_run_facts({k: v for k, v in result.items() if k not in ("wall_seconds", "finished")})
+    stable, facts = _split_run_facts({k: v for k, v in result.items()
+                                      if k not in ("wall_seconds", "finished", "threads")})
     fixed = dict(stable["fixed_point_lava"])
     facts.update(wall_seconds=result.get("wall_seconds"), finished=result.get("finished"),
                  fixed_point_seconds=fixed.pop("seconds", None))
+    if result.get("threads") is not None:
+        facts["threads"] = result["threads"]
     return {**stable, "fixed_point_lava": fixed}, facts
 
 
@@ -75,7 +78,8 @@ def with_run_facts(result: dict[str, Any], path: Path) -> dict[str, Any]:
         facts = json.loads(facts_path(path).read_text())
         return {**result, "seconds": facts["seconds"], "train": {**result["train"], **facts["train"]},
                 "wall_seconds": facts["wall_seconds"], "finished": facts["finished"],
-                "fixed_point_lava": {**result["fixed_point_lava"], "seconds": facts["fixed_point_seconds"]}}
+                "fixed_point_lava": {**result["fixed_point_lava"], "seconds": facts["fixed_point_seconds"]},
+                **({"threads": facts["threads"]} if "threads" in facts else {})}
     except (OSError, ValueError, KeyError, TypeError):
         return result
 
@@ -147,7 +151,10 @@ def run_one(variant: str, settings: Settings, data, out: Path, results: Path, sa
     fixed = fixed_point_lava(vout / variant / "model.pt", settings, data.calibration, data.test)
     result = {k: v for k, v in res.items() if k != "resumed"}
     wall = time.perf_counter() - start + (float(res.get("seconds") or 0) if res.get("resumed") else 0.0)
+    import torch
+
     result.update(paper_stage=STAGE_VERSION, fixed_point_lava=fixed, wall_seconds=round(wall, 1),
+                  threads=torch.get_num_threads(),
                   finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     Path(results).mkdir(parents=True, exist_ok=True)
     path = result_path(results, variant, settings.seed)

@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from snnc.experiment.paper_report import BEGIN, END, NOT_YET, render_section, splice, write_paper_section
 from snnc.experiment.paper_results import load_committed, planned_key, result_path, run_plan, with_run_facts
@@ -34,8 +35,9 @@ def test_every_run_is_committed_with_its_hash_and_wall_time(first_run):
     assert [(r["variant"], r["settings"]["seed"], r["resumed"]) for r in done] == [(v, s, False) for v, s in PLAN]
     for variant, seed in PLAN:
         stable = json.loads(result_path(results, variant, seed).read_text())
-        assert not {"wall_seconds", "finished", "seconds"} & set(stable)  # the run's facts live beside it
+        assert not {"wall_seconds", "finished", "seconds", "threads"} & set(stable)  # the run's facts live beside it
         r = with_run_facts(stable, result_path(results, variant, seed))
+        assert r["threads"] == torch.get_num_threads()  # recorded: other thread counts may round differently
         assert r["key"] == planned_key(variant, Settings(**{**TINY.__dict__, "seed": seed}))
         assert r["wall_seconds"] > 0 and 0 <= r["fixed_point_lava"]["accuracy"] <= 1
         assert r["fixed_point_lava"]["accuracy_exact"] == r["exact"]["accuracy"]  # same frames, same exact graph
@@ -94,6 +96,8 @@ def test_the_section_is_written_from_the_committed_results(first_run):
     assert f"r_REC = {100 * r_rec:.1f} %" in answers
     for r in runs.values():
         assert f"`{r['key']}`" in text
+        row = next(line for line in text.splitlines() if line.startswith(f"| {r['variant']} seed {r['settings']['seed']} |"))
+        assert row.endswith(f"| {r['threads']} |")
 
 
 def test_the_section_without_results_says_not_yet_measured_and_rewrites_in_place(tmp_path):
