@@ -142,6 +142,8 @@ def fixed_point_lava(checkpoint: Path, settings: Settings, calibration, test) ->
 
 def run_one(variant: str, settings: Settings, data, out: Path, results: Path, say: Say) -> dict[str, Any]:
     """Run one planned (variant, seed) and commit its result (module docstring)."""
+    import torch
+
     from snnc.experiment.runner import run_variant
 
     start = time.perf_counter()
@@ -151,8 +153,6 @@ def run_one(variant: str, settings: Settings, data, out: Path, results: Path, sa
     fixed = fixed_point_lava(vout / variant / "model.pt", settings, data.calibration, data.test)
     result = {k: v for k, v in res.items() if k != "resumed"}
     wall = time.perf_counter() - start + (float(res.get("seconds") or 0) if res.get("resumed") else 0.0)
-    import torch
-
     result.update(paper_stage=STAGE_VERSION, fixed_point_lava=fixed, wall_seconds=round(wall, 1),
                   threads=torch.get_num_threads(),
                   finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
