@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from snnc.models import spike_conv
+
 
 class TimeDropout(nn.Module):
     """Dropout with one mask per sample reused at every timestep (spikingjelly ``layer.Dropout``)."""
@@ -77,8 +79,12 @@ class ConvBlock(nn.Module):
 
     def currents(self, x: torch.Tensor) -> torch.Tensor:
         """The LIF input currents (N, T, C, H, W), after attention."""
-        z = per_frame(self.drop_in(x), self.inpool, self.conv, self.bn, self.pool)
+        z = per_frame(self.drop_in(x), self.inpool, self._conv, self.bn, self.pool)
         return self.attn(z) if self.attn is not None else z
+
+    def _conv(self, frames: torch.Tensor) -> torch.Tensor:
+        """``self.conv`` on frames; its weight gradient event-driven inside ``spike_conv.event_weight_grad()``."""
+        return spike_conv.conv2d(self.conv, frames)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop_out(self.lif(self.currents(x)))

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snnc.models import spike_conv
 from snnc.models.registry import build_model
 
 
@@ -87,13 +88,20 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y:
 
 def train_model(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
                 epochs: int, batch_size: int, lr: float, seed: int, weight_decay: float = 0.0,
+                weight_grad: str = "exact",
                 on_step: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
-    """Train ``build_model(config)`` on ``train`` and evaluate on ``test``; deterministic in ``seed``."""
+    """Train ``build_model(config)`` on ``train`` and evaluate on ``test``; deterministic in ``seed``.
+
+    ``weight_grad``: "exact" (autograd's dense convolution gradients: bit-identical to the autograd graph) or
+    "event" (the convolutions' weight gradients from their non-zero inputs only, :mod:`snnc.models.spike_conv`:
+    faster, equal to float32 rounding, still bit-reproducible)."""
+    if weight_grad not in spike_conv.WEIGHT_GRADS:
+        raise ValueError(f"weight_grad must be one of {spike_conv.WEIGHT_GRADS}, got {weight_grad!r}")
     x_train, y_train = train
     classes = int(config.get("num_classes", 0)) or int(y_train.max()) + 1
     start = time.perf_counter()
     history: list[dict[str, float]] = []
-    with deterministic(seed):
+    with deterministic(seed), spike_conv.event_weight_grad(weight_grad == "event"):
         model = build_model(config)
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         gen = torch.Generator().manual_seed(seed)

@@ -53,9 +53,12 @@ def _variants(text: str | None) -> list[str] | None:
               help="Markdown report to write (figures go to its folder's figures/).")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False),
               help="Also write all results as one JSON file.")
+@click.option("--weight-grad", type=click.Choice(("exact", "event")), default="exact", show_default=True,
+              help="Training's conv weight gradients: exact (autograd, bit-identical) or event (from the spike "
+                   "inputs only; faster, equal to float32 rounding). Part of the settings hash when 'event'.")
 @executor_options
 def command(data, size, T, seed, epochs, train_samples, test_samples, calibrate, variants, out, doc, json_out,
-            executor="local", address=None, workers=None) -> None:
+            weight_grad="exact", executor="local", address=None, workers=None) -> None:
     """Reproduce the supplement's comparisons: vanilla, TA, CA, SA, TCSA and ASA (Table S3, with
     Table S1's costs), and ASA's squeeze, excitation and r ablations (Tables S7-S9).
 
@@ -88,7 +91,7 @@ def command(data, size, T, seed, epochs, train_samples, test_samples, calibrate,
 
     torch.set_num_threads(_threads())
     settings = Settings(data=data, size=size, T=T or (60 if size == "paper" else 8), seed=seed, epochs=epochs, train_samples=train_samples,
-                        test_samples=test_samples, calibrate=calibrate)
+                        test_samples=test_samples, calibrate=calibrate, weight_grad=weight_grad)
     if size == "paper":  # the seeded plan, each result committed as it finishes (snnc.experiment.paper_results)
         from snnc.experiment.paper_results import paper_command
 

@@ -51,9 +51,18 @@ class Settings:
     test_samples: int | None = 400
     calibrate: int = 64
     granularity: str = "tc"
+    weight_grad: str = "exact"  # exact | event (snnc.models.spike_conv); added later, see hashed()
+
+    def hashed(self) -> dict[str, Any]:
+        """The settings the key hashes: all of them, except ``weight_grad`` at its default "exact" (the trainer
+        every result before it ran with), so that those results keep their keys."""
+        fields = asdict(self)
+        if fields["weight_grad"] == "exact":
+            del fields["weight_grad"]
+        return fields
 
     def key(self, config: dict[str, Any]) -> str:
-        blob = json.dumps({"settings": asdict(self), "config": config, "version": RESULT_VERSION}, sort_keys=True)
+        blob = json.dumps({"settings": self.hashed(), "config": config, "version": RESULT_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -89,6 +98,8 @@ def _train_or_reuse(config: dict[str, Any], settings: Settings, data: Data, ckpt
 
     hparams = {"lr": settings.lr, "epochs": settings.epochs, "batch_size": settings.batch_size,
                "seed": settings.seed, "loss": "mse", "optimizer": "adam"}
+    if settings.weight_grad != "exact":
+        hparams["weight_grad"] = settings.weight_grad
     full = complete_config(config)
     if ckpt.is_file():
         try:
@@ -103,7 +114,7 @@ def _train_or_reuse(config: dict[str, Any], settings: Settings, data: Data, ckpt
     if progress:
         progress(name, "train")
     res = train_model(full, data.train, data.test, epochs=settings.epochs, batch_size=settings.batch_size,
-                      lr=settings.lr, seed=settings.seed)
+                      lr=settings.lr, seed=settings.seed, weight_grad=settings.weight_grad)
     meta = {"dataset": settings.data, "samples": int(len(data.train[0])), "test_samples": int(len(data.test[0])),
             "seconds": round(res.seconds, 3), "history": res.history}
     save_checkpoint(ckpt, res.model, hparams=hparams, train_meta=meta, test_accuracy=res.test_accuracy,
@@ -238,7 +249,7 @@ def run_variant(variant: Variant, settings: Settings, data: Data, out: Path,
     if progress:
         progress(variant.name, "simulate")
     result = {
-        "key": key, "variant": variant.name, "label": variant.label, "config": config, "settings": asdict(settings),
+        "key": key, "variant": variant.name, "label": variant.label, "config": config, "settings": settings.hashed(),
         "samples": int(len(x)),
         "train": trained,
         "attention": {"layers": attention, "params_counted": counted,

@@ -58,6 +58,7 @@ def assert_one_line_error(proc, *fragments):
     (["--attention", "magic"], ["magic"]),
     (["--widths", "8,x"], ["--widths"]),
     (["--width-scale", "-1"], ["--width-scale"]),
+    (["--weight-grad", "fast"], ["--weight-grad", "fast"]),
 ])
 def test_bad_flags(tmp_path, args, snnc, fragments):
     proc = snnc(*args, "-o", str(tmp_path / "m.pt"), "--train-samples", "8", "--test-samples", "8", "--epochs", "1")
@@ -104,7 +105,20 @@ def test_smoke_training_writes_a_loadable_checkpoint(tmp_path, snnc):
     model, ckpt = load_checkpoint(out)
     assert ckpt["config"]["widths"] == [4, 8, 8] and ckpt["config"]["T"] == 4
     assert ckpt["test_accuracy"] == summary["test_accuracy"] and ckpt["hparams"]["seed"] == 1
+    assert ckpt["hparams"]["weight_grad"] == "exact"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.pt"]
+
+
+def test_event_weight_grad_is_recorded_and_reproducible(tmp_path, snnc):
+    args = ("--T", "4", "--widths", "4,8,8", "--epochs", "1", "--train-samples", "32", "--test-samples", "16",
+            "--batch-size", "16", "--weight-grad", "event", "--json")
+    for name in ("a.pt", "b.pt"):
+        assert snnc(*args, "-o", str(tmp_path / name)).returncode == 0
+    from snnc.models.checkpoint import read_checkpoint
+
+    a, b = read_checkpoint(tmp_path / "a.pt"), read_checkpoint(tmp_path / "b.pt")
+    assert a["hparams"]["weight_grad"] == "event"
+    assert all(a["state_dict"][k].numpy().tobytes() == b["state_dict"][k].numpy().tobytes() for k in a["state_dict"])
 
 
 def test_cli_defaults_are_the_demo_settings():
@@ -129,8 +143,9 @@ def test_progress_bar_path_trains_the_same_model():
 
     cfg = {**demo_config("none"), "T": 4, "widths": [4, 4, 4], "fc_hidden": 8}
     train, test = load_dataset("synthetic", "train", 16, 4, 0), load_dataset("synthetic", "test", 8, 4, 0)
-    shown = _run(cfg, train, test, 1, 8, 1e-3, 0, 2, show=True)
-    quiet = _run(cfg, train, test, 1, 8, 1e-3, 0, 2, show=False)
+    how = dict(epochs=1, batch_size=8, lr=1e-3, seed=0, weight_grad="exact")
+    shown = _run(cfg, train, test, how, 2, show=True)
+    quiet = _run(cfg, train, test, how, 2, show=False)
     for (k, a), (_, b) in zip(shown.model.state_dict().items(), quiet.model.state_dict().items()):
         assert torch.equal(a, b), k
 

@@ -126,3 +126,21 @@ def test_rewriting_the_demo_tables_keeps_the_paper_section(first_run, tmp_path):
     assert "stale" not in text and text.startswith("# The supplement's tables, recomputed by snnc")
     assert text.endswith(section) and text.count(BEGIN) == 1
     assert "synthetic DVS128-Gesture-like events, 11 direction- and order-paired classes" in text
+
+
+def test_the_committed_results_keep_their_keys_and_event_gradients_change_them():
+    """The results in docs/results/paper/ were trained before ``weight_grad`` existed: at its default "exact"
+    their settings hash must stay what it was (a golden: the key stored in each file), and "event" must not
+    share it (another trainer, another result)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    committed = sorted((Path(__file__).resolve().parents[2] / "docs" / "results" / "paper").glob("*-seed*.json"))
+    committed = [p for p in committed if not p.name.endswith(".run.json")]
+    assert committed
+    for path in committed:
+        r = json.loads(path.read_text())
+        settings = Settings(**r["settings"])
+        assert "weight_grad" not in r["settings"] and settings.weight_grad == "exact"
+        assert planned_key(r["variant"], settings) == r["key"], path.name
+        assert planned_key(r["variant"], replace(settings, weight_grad="event")) != r["key"]
