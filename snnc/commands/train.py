@@ -84,7 +84,7 @@ def build_config(model: str, attention: str, T: int, classes: int, input_size: l
               help="Checkpoint to write (atomically).")
 @click.option("--weight-grad", type=click.Choice(("exact", "event")), default="exact", show_default=True,
               help="exact: autograd's convolution gradients (bit-identical to the autograd graph); event: the "
-                   "conv weight gradients from the non-zero (spike) inputs only, ~1.4x faster steps at the "
+                   "conv weight gradients from the non-zero (spike) inputs only, steps 1.2-1.3x faster at the "
                    "paper size, equal to float32 rounding and still bit-reproducible.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of a progress bar.")
 def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs, batch_size, lr, train_samples,
