@@ -127,7 +127,7 @@ def test_conv_forward_and_input_gradient_equal_autograd_bit_for_bit(density):
         assert bool(((gw1.double() - exact).abs() <= _bound(x, g, conv.weight.shape, 1, 1, 1)).all())
 
 
-def test_event_training_is_bit_reproducible_and_exact_training_unchanged():
+def test_training_is_bit_reproducible_in_both_modes_and_event_mode_engages():
     config = dict(demo_config("asa"), T=4)
     train = load_dataset("synthetic", "train", 24, 4, 0)
     test = load_dataset("synthetic", "test", 8, 4, 0)
