@@ -12,7 +12,7 @@
 // Pass 1 (parallel over frames) lists each frame's active inputs channel by channel, positions ascending. If
 // more than max_density of all inputs are active it returns an undefined tensor at once (the caller runs the
 // dense gradient). Pass 2 splits the frames into CHUNKS consecutive ranges (a number fixed by the frame count,
-// never by the thread count); each chunk sums into its own partial P[ci, ky, kx, co]. Per frame and block of
+// never by the thread count); each chunk sums into its own partial P[ky·kx, ci, co]. Per frame and block of
 // 64 output channels, g[f, block] is transposed into gT[position, 64] (256 KB at 32×32: stays in L2), and
 // for every input channel and tap the 64 sums are held in 8 AVX registers while the channel's events add
 // their gT rows. The chunks' partials are then added in chunk order. So every dW entry is a sum in an order
