@@ -15,6 +15,12 @@ from snnc.compiler.pipeline import TARGETS, parse_pass_list, select_passes
 from snnc.errors import SnncError
 
 
+#: how the float graph runs of a compile (calibration, probes, the fidelity reference) convolve: "auto" event-driven
+#: where a conv's inputs are sparse (float32 sums in another order than PyTorch's), "dense" PyTorch's own conv
+#: (bit-identical to the model). Manifests written before the option existed mean "dense".
+FLOAT_CONVS = ("auto", "dense")
+
+
 @dataclass
 class CompileOptions:
     target: str
@@ -30,6 +36,7 @@ class CompileOptions:
     T: int | None = None  # steps per sample: --T, else the --data file's, else metadata["snnc"]["T"]
     dt: float | None = None  # seconds per step: --dt, else metadata["snnc"]["dt"] (required when neurons need it)
     convention: str | None = None  # --convention: the exporting framework's deviations (snnc.frontends.conventions)
+    float_conv: str = "auto"  # --float-conv: the float runs' convolutions (FLOAT_CONVS; docs/design.md §5)
 
     def __post_init__(self) -> None:
         if self.gain_granularity is None:
@@ -48,6 +55,8 @@ class CompileOptions:
             raise SnncError(f"--holdout: must be >= 0, got {self.holdout}")
         if self.asa_mode not in ("fused", "exact"):
             raise SnncError(f"--asa-mode: must be 'fused' or 'exact', got {self.asa_mode!r}")
+        if self.float_conv not in FLOAT_CONVS:
+            raise SnncError(f"--float-conv: must be one of {', '.join(FLOAT_CONVS)}, got {self.float_conv!r}")
         if self.gain_granularity not in GRANULARITIES:
             raise SnncError(f"--gain-granularity: must be one of {', '.join(GRANULARITIES)}, "
                             f"got {self.gain_granularity!r}")

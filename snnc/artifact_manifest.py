@@ -36,7 +36,7 @@ OPTION_TYPES: dict[str, tuple[tuple[type, ...], int | None]] = {
     "holdout": ((int,), 0), "asa_mode": ((str,), None), "gain_granularity": ((str,), None),
     "fixed_point": ((bool, type(None)), None), "clip_weights": ((bool,), None), "data": ((str,), None),
     "seed": ((int,), None), "T": ((int, type(None)), None), "dt": ((float, int, type(None)), None),
-    "convention": ((str, type(None)), None),
+    "convention": ((str, type(None)), None), "float_conv": ((str,), None),
 }
 
 

@@ -11,7 +11,8 @@ The directory (snnc.io.atomic_dir: a failure anywhere leaves nothing) holds
   graph has a standard-NIR form.
 
 It lives in the app layer (docs/design.md §1): it reads data (:mod:`snnc.compile_data`), loads
-files through the frontends and hands the compiler the reference interpreter ``snnc.backends.cpu.run``.
+files through the frontends and hands the compiler the reference interpreter ``snnc.backends.cpu.run``
+(:func:`interpreter`: with event-driven float convolutions unless ``--float-conv dense``).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from snnc.compiler.pipeline import pipeline_options, run_pipeline
 from snnc.compiler.window_attention import is_attention
 from snnc.errors import SnncError
 
-__all__ = ["CompileOptions", "compile_graph", "compile_model", "load_frames", "options_from_manifest",
-           "package_versions", "sha256_file"]
+__all__ = ["CompileOptions", "compile_graph", "compile_model", "interpreter", "load_frames",
+           "options_from_manifest", "package_versions", "sha256_file"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -67,6 +68,20 @@ def load_frames(graph: nir.NIRGraph, data: str, split: str, n: int, seed: int) -
         raise SnncError(f"--data {data}: frames have shape {list(SYNTHETIC_SHAPE)} per step but the graph input is "
                         f"{list(graph_input_shape(graph))}")
     return got[0], got[1]
+
+
+def interpreter(opts: CompileOptions) -> Callable[..., Any]:
+    """The reference interpreter a compile with ``opts`` runs its graphs on (calibration, probes, fidelity).
+
+    ``float_conv="auto"``: ``snnc.backends.cpu.run(..., conv="auto")``, event-driven float convolutions where a
+    conv's inputs are sparse (float32 sums in another order than PyTorch's, so a membrane potential within
+    rounding of the threshold may spike differently); ``"dense"``: PyTorch's conv, bit-identical to the model.
+    Fixed-point graphs give the same integers either way (docs/design.md §5)."""
+    from functools import partial
+
+    from snnc.backends.cpu import run
+
+    return run if opts.float_conv == "dense" else partial(run, conv="auto")
 
 
 def _calibration(source: nir.NIRGraph, opts: CompileOptions, names: list[str], notes: list[str]) -> np.ndarray | None:
@@ -160,7 +175,8 @@ def options_from_manifest(artifact: str | Path) -> CompileOptions | None:
         return None
     shown = read_manifest(artifact)["options"]
     known = {f for f in CompileOptions.__dataclass_fields__}
-    opts = CompileOptions(**{k: v for k, v in shown.items() if k in known and k != "passes"})
+    opts = CompileOptions(**{"float_conv": "dense",  # the only way before the option was recorded
+                             **{k: v for k, v in shown.items() if k in known and k != "passes"}})
     opts.passes = ",".join(shown["passes"]) if isinstance(shown.get("passes"), list) else shown.get("passes")
     try:
         opts.validate()
@@ -176,7 +192,6 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
     from snnc.compiler.ir.serialize import write_graph
     from snnc.compiler.report import build_report, dumps, render_markdown
     from snnc.frontends import load_graph
-    from snnc.backends.cpu import run
     from snnc.artifact_manifest import write_manifest
     from snnc.io import atomic_dir
 
@@ -188,6 +203,7 @@ def compile_model(path: str, out: str, opts: CompileOptions, progress: Progress 
         refuse_cpu_only_semantics(graph, f"--target {opts.target}")
     source, notes = prepare_source(graph, opts, str(path))
     names = opts.pass_names()
+    run = interpreter(opts)
     compiled, records = compile_graph(source, opts, progress=progress, on_pass=on_pass, notes=notes, run=run)
     fid = None
     if opts.holdout > 0:

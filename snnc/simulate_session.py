@@ -242,11 +242,10 @@ def _baseline_graph(source: str, baseline: str) -> tuple[nir.NIRGraph, list[str]
     opts = options_from_manifest(source)
     if opts is None:
         return gb, None
-    from snnc.backends.cpu.simulator import run as cpu_run
-    from snnc.compile_model import compile_graph
+    from snnc.compile_model import compile_graph, interpreter
 
     opts.holdout = 0
-    compiled, _ = compile_graph(gb, opts, run=cpu_run)
+    compiled, _ = compile_graph(gb, opts, run=interpreter(opts))
     return compiled, opts.pass_names()
 
 

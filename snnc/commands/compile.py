@@ -47,15 +47,21 @@ TARGETS = ("lava", "cpu", "nir", "onnx", "netx", "loihi2")
 @click.option("--convention", default=None, type=click.Choice(["snntorch", "sinabs", "rockpool", "spyx", "norse"]),
               help="Compile a .nir file as the framework that exported it runs it (its known deviations from NIR; "
                    "docs/interop.md).")
+@click.option("--float-conv", default="auto", show_default=True, type=click.Choice(["auto", "dense"]),
+              help="Convolutions of the float runs (calibration, probes, fidelity reference). auto: event-driven "
+                   "where a conv's inputs are sparse (float32 sums in another order than PyTorch's); dense: "
+                   "PyTorch's conv, bit-identical to the model, slower on sparse networks.")
 def command(model: str, target: str, out: str | None, passes: str | None, calibrate: int, holdout: int,
             asa_mode: str, gain_granularity: str | None, fixed_point: bool | None, clip_weights: bool, data: str,
-            T: int | None, dt: float | None, seed: int, convention: str | None = None) -> None:
+            T: int | None, dt: float | None, seed: int, convention: str | None = None,
+            float_conv: str = "auto") -> None:
     """Compile MODEL (snnc checkpoint or .nir) for TARGET; write graph.nir, manifest and report."""
     from snnc.compiler.compile_options import CompileOptions
 
     opts = CompileOptions(target=target, passes=passes, calibrate=calibrate, holdout=holdout, asa_mode=asa_mode,
                           gain_granularity=gain_granularity, fixed_point=fixed_point,
-                          clip_weights=clip_weights, data=data, seed=seed, T=T, dt=dt, convention=convention)
+                          clip_weights=clip_weights, data=data, seed=seed, T=T, dt=dt, convention=convention,
+                          float_conv=float_conv)
     opts.validate()
     out_dir = out or f"{Path(model).stem}-{target}"
     from snnc.paths import guard_outputs
