@@ -99,7 +99,7 @@ def _time_holdout_runs() -> dict[str, float]:
     return spent
 
 
-def child(ckpt: str, out: str, calibrate: int, holdout: int) -> dict:
+def child(ckpt: str, out: str, calibrate: int, holdout: int, float_conv: str | None = None) -> dict:
     """Compile ``ckpt`` for Lava in this process; per-pass seconds, total, fidelity, sha256 of graph.nir."""
     import torch
 
@@ -114,7 +114,8 @@ def child(ckpt: str, out: str, calibrate: int, holdout: int) -> dict:
             pass
     spent = _time_holdout_runs()
     t0 = time.perf_counter()
-    report = compile_model(ckpt, out, CompileOptions(target="lava", calibrate=calibrate, holdout=holdout))
+    extra = {} if float_conv is None else {"float_conv": float_conv}  # the old tree has no such option
+    report = compile_model(ckpt, out, CompileOptions(target="lava", calibrate=calibrate, holdout=holdout, **extra))
     total = time.perf_counter() - t0
     passes = {r["name"]: float(r["seconds"]) for r in report["passes"]}
     fid = report.get("fidelity") or {}
@@ -128,12 +129,14 @@ def child(ckpt: str, out: str, calibrate: int, holdout: int) -> dict:
             "holdout_runs": {k: v for k, v in spent.items() if k.startswith(("reference", "compiled"))}}
 
 
-def _run_child(ckpt: Path, out: Path, calibrate: int, holdout: int, pythonpath: Path | None, cwd: Path) -> dict:
+def _run_child(ckpt: Path, out: Path, calibrate: int, holdout: int, pythonpath: Path | None, cwd: Path,
+               float_conv: str | None = None) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(os.cpu_count() or 1)}
     if pythonpath is not None:  # the old tree: its own kernel cache (same extension names, other sources)
         env["PYTHONPATH"] = str(pythonpath)
         env["TORCH_EXTENSIONS_DIR"] = str(Path(pythonpath).parent / "torch_extensions")
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(ckpt), str(out), str(calibrate), str(holdout)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(ckpt), str(out), str(calibrate), str(holdout),
+           *([float_conv] if float_conv else [])]
     done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -190,6 +193,8 @@ def section(quick: bool = False) -> str:
             old = _run_child(ckpt, d / f"out-old-{k}", calibrate, holdout, pkg, d)
             print(f"[bench_compile_paper] {label}: new path ...", file=sys.stderr, flush=True)
             new = _run_child(ckpt, d / f"out-new-{k}", calibrate, holdout, None, REPO)
+            print(f"[bench_compile_paper] {label}: new path, --float-conv dense ...", file=sys.stderr, flush=True)
+            new["dense"] = _run_child(ckpt, d / f"out-dense-{k}", calibrate, holdout, None, REPO, "dense")
             if not old["module"].startswith(str(d)) or new["module"].startswith(str(d)):
                 raise RuntimeError(f"the subprocesses imported the wrong trees: {old['module']}, {new['module']}")
             diff = [] if old["sha256"] == new["sha256"] else graph_differences(d / f"out-old-{k}" / "graph.nir",
@@ -214,7 +219,9 @@ def section(quick: bool = False) -> str:
         same_fid = old["snnc_layers"] == new["snnc_layers"] and old["accuracy"] == new["accuracy"]
         notes.append(
             f"- **{label}**: speed-up {old['total'] / new['total']:.2f}x, new total {new['total']:.1f} s "
-            f"({'under' if new['total'] < 30 else 'not under'} 30 s); same graph.nir: "
+            f"({'under' if new['total'] < 30 else 'not under'} 30 s; with `--float-conv dense` "
+            f"{new['dense']['total']:.1f} s, same graph.nir as old: "
+            f"{'yes' if new['dense']['sha256'] == old['sha256'] else 'no'}); same graph.nir: "
             + ("yes" if not diff else "no: " + "; ".join(diff[:4]) + (f"; {len(diff) - 4} more" if len(diff) > 4 else ""))
             + f"; same snnc-timing fidelity: {'yes' if same_fid else 'no'}; held-out accuracy: reference "
             f"{new['accuracy_ref']}, compiled {new['accuracy']}, Lava timing: old ({old['lava_readout']} readout) "
@@ -241,6 +248,6 @@ def section(quick: bool = False) -> str:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))))
+        print(json.dumps(child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), *sys.argv[6:7])))
     else:
         print(section(quick="--quick" in sys.argv))
