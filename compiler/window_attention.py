@@ -7,7 +7,7 @@ factor computed from the whole window, and that factor, exactly as the PyTorch m
 - ``MultiDimAttention`` (TA, CA, SA, TCSA): :func:`snnc.models.ma_attention.ma_factor`.
 
 The CPU simulator runs ``x * factor(node, x)`` in exact mode; ``fuse_asa_gains`` freezes the factor's
-mean over calibration data into a :class:`~snnc.compiler.ir.nodes.TimeGain`. Torch is imported
+mean over calibration data into a :class:`~snnc.compiler.ir.nodes.TimeGain`, from :func:`factor_sums`. Torch is imported
 lazily (the IR itself does not need it).
 """
 
@@ -82,3 +82,41 @@ def gate(node: nir.NIRNode, x):
     with torch.no_grad():
         g = ma_factor(x, node.dims, *_ma_weights(node), relu=False)
     return g.expand_as(x)
+
+
+def sample_sums(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ_i f_i, Σ_i f_i²) over axis 0 in float64, added in sample order, one sample converted at a time
+    (the same float64 sums as ``f.astype(float64).sum(axis=0)``, whose outer-axis reduction adds rows in
+    order, without a float64 copy of the batch); each square is rounded before it is added."""
+    first = f[0].astype(np.float64)
+    s, sq = first, first * first
+    for row in f[1:]:
+        v = row.astype(np.float64)
+        s += v
+        v *= v
+        sq += v
+    return s, sq
+
+
+def factor_sums(node: nir.NIRNode, x, rectify: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sample_sums` of ``gate`` (``rectify``) or ``factor`` of ``node`` for currents x [N, T, C, H, W], each
+    (T, C, H, W) float64. For ASA the factor is ``I ? A1 : A2`` per (sample, t, c) (:mod:`snnc.models.fused_asa`),
+    and the fused kernel forms the same sums from I, A1 and A2 without the (N, T, C, H, W) factor; elsewhere, or
+    when the kernel is off, the factor is materialised. Both give the same bits
+    (tests/compiler/passes/test_fuse_asa_gains_cached.py)."""
+    import torch
+
+    if node_kind(node) == "ASA" and len(x):
+        from snnc.models import fused_asa
+        from snnc.models.asa import _t, asa_masks
+
+        xt = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+        if fused_asa.applies(xt):
+            (alpha, gamma, fc1, fc2, conv1, conv2, lam), kw = asa_arguments(node)
+            imp = asa_masks(xt, alpha, gamma, fc1, fc2, lam, **kw)
+            a1, a2 = fused_asa.attention_maps(xt, imp, _t(conv1, xt), _t(conv2, xt), lam)
+            s, sq = fused_asa.factor_sums(imp, a1, a2)
+            shape = tuple(xt.shape[1:])
+            return s.numpy().reshape(shape), sq.numpy().reshape(shape)
+    f = (gate if rectify else factor)(node, x).numpy()
+    return sample_sums(f)

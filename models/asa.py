@@ -86,6 +86,37 @@ def asa_masks(
         return (i_c != i_t).to(torch.float32)
 
 
+def asa_parts(
+    x: torch.Tensor,
+    alpha: ArrayLike,
+    gamma: ArrayLike,
+    fc1: ArrayLike,
+    fc2: ArrayLike,
+    conv1: ArrayLike,
+    conv2: ArrayLike,
+    lam: float = 0.5,
+    *,
+    squeeze: str = "s5",
+    excitation: str = "mlp",
+    eca: ArrayLike = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Steps 1–5 for x (N, T, C, H, W): the mask I (N, T, C, 1, 1), float32 0/1, and A1, A2, each (N, 1, H, W).
+    Arguments as :func:`asa_factor`, whose factor is ``I A1 + (1 - I) A2`` of these."""
+    x = torch.as_tensor(x, dtype=torch.float32)
+    n, t, c, h, w = x.shape
+    imp = asa_masks(x, alpha, gamma, fc1, fc2, lam, squeeze=squeeze, excitation=excitation, eca=eca)[..., None, None]
+    sub = 1.0 - imp
+    x_imp = (imp * x).reshape(n, t * c, h, w)
+    d_imp = torch.cat([x_imp.mean(dim=1, keepdim=True) / lam, x_imp.amax(dim=1, keepdim=True)], dim=1)
+    del x_imp
+    x_sub = (sub * x).reshape(n, t * c, h, w)
+    d_sub = torch.cat([x_sub.mean(dim=1, keepdim=True) / (1.0 - lam), x_sub.amax(dim=1, keepdim=True)], dim=1)
+    del x_sub
+    a1 = torch.sigmoid(F.conv2d(d_imp, _t(conv1, x), padding=1))  # (N, 1, H, W)
+    a2 = torch.sigmoid(F.conv2d(d_sub, _t(conv2, x), padding=1))
+    return imp, a1, a2
+
+
 def asa_factor(
     x: torch.Tensor,
     alpha: ArrayLike,
@@ -107,17 +138,9 @@ def asa_factor(
     with respect to x, conv1 and conv2 (not alpha, gamma, fc, eca: they only choose the masks).
     ``squeeze``/``excitation``/``eca``: the ablation choices of Step 1 (:mod:`snnc.models.asa_scores`).
     """
-    x = torch.as_tensor(x, dtype=torch.float32)
-    n, t, c, h, w = x.shape
-    imp = asa_masks(x, alpha, gamma, fc1, fc2, lam, squeeze=squeeze, excitation=excitation, eca=eca)[..., None, None]
-    sub = 1.0 - imp
-    x_imp = (imp * x).reshape(n, t * c, h, w)
-    x_sub = (sub * x).reshape(n, t * c, h, w)
-    d_imp = torch.cat([x_imp.mean(dim=1, keepdim=True) / lam, x_imp.amax(dim=1, keepdim=True)], dim=1)
-    d_sub = torch.cat([x_sub.mean(dim=1, keepdim=True) / (1.0 - lam), x_sub.amax(dim=1, keepdim=True)], dim=1)
-    a1 = torch.sigmoid(F.conv2d(d_imp, _t(conv1, x), padding=1))  # (N, 1, H, W)
-    a2 = torch.sigmoid(F.conv2d(d_sub, _t(conv2, x), padding=1))
-    return imp * a1[:, None] + sub * a2[:, None]
+    imp, a1, a2 = asa_parts(x, alpha, gamma, fc1, fc2, conv1, conv2, lam, squeeze=squeeze, excitation=excitation,
+                            eca=eca)
+    return imp * a1[:, None] + (1.0 - imp) * a2[:, None]
 
 
 class ASA(WindowAttention):

@@ -1,7 +1,7 @@
 """Building snnc's C++ kernels (``csrc/*.cpp``) on first use, once per process, never at import.
 
 Each kernel module (:mod:`~snnc.backends.cpu.event_conv`, :mod:`~snnc.backends.cpu.lif_loop`,
-:mod:`~snnc.backends.cpu.loihi_loop`, the training kernels :mod:`~snnc.models.fused_lif`,
+:mod:`~snnc.backends.cpu.loihi_loop`, :mod:`~snnc.backends.cpu.fixed_conv` (its casts), the training kernels :mod:`~snnc.models.fused_lif`,
 :mod:`~snnc.models.fused_asa` and :mod:`~snnc.models.spike_conv`) holds one :class:`NativeKernel`;
 ``torch.utils.cpp_extension.load`` compiles with gcc + ninja into torch's extension cache (``TORCH_EXTENSIONS_DIR``
 or ~/.cache/torch_extensions; ~35 s the first time on this machine, then a ~0.1 s load; no network). A failed build or load warns ONCE and returns None, and

@@ -17,6 +17,10 @@ construction), a non-integer input or ``B ≥ 2^24`` (checked per call) — and 
 conv (always, within :func:`disabled`). The 24-bit wrap of Lava's fixed Conv (``ops._conv_wrap24``) is applied afterwards either way.
 Which float32 kernel runs only changes the speed: event-driven when the frames are sparse and the fan-in
 large (:data:`snnc.backends.cpu.ops.AUTO_MAX_DENSITY`, ``AUTO_MIN_FAN_IN``), else ``F.conv2d``.
+
+The conversions around it are one pass each (``csrc/fixed_cast.cpp``): float64 → float32 with the integrality
+check and max|x| on the way, float32 → float64 with the output's range for the wrap check. Without that kernel
+(or within :func:`disabled`), :meth:`Float32Twin.exact_for` and torch's casts, the same results.
 """
 
 from __future__ import annotations
@@ -26,13 +30,20 @@ import math
 import torch
 import torch.nn.functional as F
 
-from snnc.native import switched_off
+from pathlib import Path
+
+from snnc.native import NativeKernel, switched_off
 
 #: float32 represents every integer of magnitude at most this exactly (24-bit significand)
 FLOAT32_EXACT = float(2**24)
 
 
 _state: dict = {"enabled": True}
+
+CASTS = NativeKernel("snnc_fixed_cast", Path(__file__).resolve().parent / "csrc" / "fixed_cast.cpp",
+                     "one-pass fixed-point casts unavailable, using torch's")
+#: within this block the twin converts with torch (the oracle of the one-pass casts)
+casts_disabled = CASTS.disabled
 
 
 def disabled():
@@ -72,16 +83,41 @@ class Float32Twin:
         if x.numel() == 0:
             return True
         lo, hi = torch.aminmax(x)  # one pass, no |x| temporary
-        peak = max(-float(lo), float(hi))
-        if not math.isfinite(peak) or peak * self.row_max + self.bias_max >= FLOAT32_EXACT:
+        if not self._bounded(max(-float(lo), float(hi))):
             return False
         return bool(torch.equal(x, torch.trunc(x)))
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor | None:
-        if not self.exact_for(x):
+    def _bounded(self, peak: float) -> bool:
+        return math.isfinite(peak) and peak * self.row_max + self.bias_max < FLOAT32_EXACT
+
+    def _narrow(self, x: torch.Tensor) -> torch.Tensor | None:
+        """float32 x if the conv of x is exact in float32 (:meth:`exact_for`), else None."""
+        if not self.ok or not _state["enabled"]:
             return None
-        x32 = x.to(torch.float32)
+        ext = CASTS.extension() if CASTS.enabled() and x.numel() and x.dtype == torch.float64 else None
+        if ext is None or not x.is_contiguous():
+            return x.to(torch.float32) if self.exact_for(x) else None
+        x32 = torch.empty(x.shape, dtype=torch.float32)
+        peak = ext.narrow(x, x32)
+        return x32 if peak >= 0.0 and self._bounded(peak) else None
+
+    def run(self, x: torch.Tensor) -> tuple[torch.Tensor, float, float] | None:
+        """(the float64 result, its min, its max), or None when exactness cannot be shown for this call."""
+        x32 = self._narrow(x)
+        if x32 is None:
+            return None
         y = self.event(x32, self.max_density) if self.event is not None else None
         if y is None:
             y = F.conv2d(x32, self.w, self.b, *self.args)
-        return y.to(torch.float64)
+        ext = CASTS.extension() if CASTS.enabled() and y.numel() and y.is_contiguous() else None
+        if ext is None:
+            y64 = y.to(torch.float64)
+            return (y64, float(y64.min()), float(y64.max())) if y64.numel() else (y64, 0.0, 0.0)
+        y64 = torch.empty(y.shape, dtype=torch.float64)
+        lo, hi = ext.widen(y, y64)
+        return y64, lo, hi
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The float64 result, or None when exactness cannot be shown for this call."""
+        got = self.run(x)
+        return None if got is None else got[0]

@@ -67,28 +67,21 @@ def _asa(plan: Plan, name: str, z: torch.Tensor, owned: bool = False) -> torch.T
 
 
 def _asa_apply(x: torch.Tensor, node, owned: bool) -> torch.Tensor:
-    """``x * asa_factor(x, ...)`` with the same float32 values (snnc.models.asa.asa_factor, whose steps up to
-    A1, A2 are repeated here call for call on the whole batch). Its last line, I·A1 + (1 − I)·A2 with I ∈ {0, 1}
-    and A1, A2 ∈ (0, 1), equals ``where(I, A1, A2)`` exactly (1·a + 0·b = a, 0·a + 1·b = b in IEEE float), so
-    the factor is one ``where`` instead of two products and a sum over [N, T, C, H, W], and the final
-    product overwrites x when x is a temporary (``owned``). Equality with the model is tested
+    """``x * asa_factor(x, ...)`` with the same float32 values. asa_factor's last line, I·A1 + (1 − I)·A2 with
+    I ∈ {0, 1} and A1, A2 ∈ (0, 1), equals ``where(I, A1, A2)`` exactly (1·a + 0·b = a, 0·a + 1·b = b in IEEE
+    float). With the fused kernels (:mod:`snnc.models.fused_asa`: A1, A2 from one masked-max pass and asa_factor's
+    own means; the product in one pass, into x when x is a temporary, ``owned``), else asa_factor's steps
+    (:func:`snnc.models.asa.asa_parts`) and one ``where``. Equality with the model is tested
     (tests/backends/cpu/test_cpu_exact_models.py) and checked at paper size in bench/bench_cpu.py."""
-    import torch.nn.functional as F
-
     from snnc.compiler.window_attention import asa_arguments
-    from snnc.models.asa import _t, asa_masks
+    from snnc.models import fused_asa
+    from snnc.models.asa import _t, asa_masks, asa_parts
 
-    (alpha, gamma, fc1, fc2, _, _, lam), options = asa_arguments(node)
-    n, t, c, h, w = x.shape
-    imp = asa_masks(x, alpha, gamma, fc1, fc2, lam, **options)[..., None, None]  # (N, T, C, 1, 1)
-    sub = 1.0 - imp
-    x_imp = (imp * x).reshape(n, t * c, h, w)
-    d_imp = torch.cat([x_imp.mean(dim=1, keepdim=True) / lam, x_imp.amax(dim=1, keepdim=True)], dim=1)
-    del x_imp
-    x_sub = (sub * x).reshape(n, t * c, h, w)
-    d_sub = torch.cat([x_sub.mean(dim=1, keepdim=True) / (1.0 - lam), x_sub.amax(dim=1, keepdim=True)], dim=1)
-    del x_sub
-    a1 = torch.sigmoid(F.conv2d(d_imp, _t(node.conv1, x), padding=1))  # (N, 1, H, W)
-    a2 = torch.sigmoid(F.conv2d(d_sub, _t(node.conv2, x), padding=1))
+    (alpha, gamma, fc1, fc2, conv1, conv2, lam), options = asa_arguments(node)
+    if fused_asa.applies(x):
+        imp = asa_masks(x, alpha, gamma, fc1, fc2, lam, **options)
+        a1, a2 = fused_asa.attention_maps(x, imp, _t(conv1, x), _t(conv2, x), lam)
+        return fused_asa.apply_factor(x, imp, a1, a2, inplace=owned and x.is_contiguous())
+    imp, a1, a2 = asa_parts(x, alpha, gamma, fc1, fc2, conv1, conv2, lam, **options)
     factor = torch.where(imp.bool(), a1[:, None], a2[:, None])
     return x.mul_(factor) if owned else x * factor

@@ -112,17 +112,22 @@ def _fixed_conv_kernel(w: torch.Tensor, b: torch.Tensor | None, args: tuple, con
     twin = Float32Twin(w, b, *args, event_ok=event_ok, max_density=max_density)
 
     def run(x: torch.Tensor) -> torch.Tensor:
-        y = twin(x)
-        return _conv_wrap24(F.conv2d(x, w, b, *args) if y is None else y)
+        got = twin.run(x)
+        return _conv_wrap24(F.conv2d(x, w, b, *args)) if got is None else _conv_wrap24(*got)
 
     run.whole_batch = twin.event is not None
     return run
 
 
-def _conv_wrap24(y: torch.Tensor) -> torch.Tensor:
+def _conv_wrap24(y: torch.Tensor, lo: float | None = None, hi: float | None = None) -> torch.Tensor:
     """Lava's fixed Conv output (int32 cast, then wrap into [−2^23, 2^23)) via
-    :func:`snnc.compiler.fixed_point.conv_output_clamp`; y holds exact integers in float64."""
-    if y.numel() == 0 or (float(y.max()) <= CONV_LIMIT and float(y.min()) >= -CONV_LIMIT - 1):
+    :func:`snnc.compiler.fixed_point.conv_output_clamp`; y holds exact integers in float64, ``lo``/``hi`` its
+    range when known."""
+    if y.numel() == 0:
+        return y
+    if lo is None or hi is None:
+        lo, hi = float(y.min()), float(y.max())
+    if hi <= CONV_LIMIT and lo >= -CONV_LIMIT - 1:
         return y  # nothing to wrap (the common case): skip the int64 round trip
     from snnc.compiler.fixed_point import conv_output_clamp
 

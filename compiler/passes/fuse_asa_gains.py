@@ -22,7 +22,8 @@ synapse bias, so the gain scales the bias too (TimeGain docstring).
 Calibration order: attention layers are fused one at a time in topological order, and layer ℓ is
 calibrated on the graph in which the earlier layers are **already fused** (its input currents are
 those the deployed network will produce), each factor computed with the exact float32 factor of the
-model (``snnc.compiler.window_attention.factor``) on the currents given by the reference simulator
+model (``snnc.compiler.window_attention.factor``, summed over samples by ``factor_sums``) on the currents given
+by the reference simulator
 (:mod:`snnc.compiler.passes.probe`). ``upstream="exact"`` instead calibrates every layer on the
 original graph (earlier attention layers exact).
 
@@ -42,7 +43,7 @@ import nir
 
 from snnc.compiler.ir import nodes as ext
 from snnc.compiler.ir.graph_utils import copy_graph, node_kind, topological_order
-from snnc.compiler.window_attention import factor, gate, is_attention, rectifies
+from snnc.compiler.window_attention import factor_sums, is_attention, rectifies
 from snnc.compiler.passes.base import PassError, PassRecord, register_pass
 from snnc.compiler.passes.probe import probe_batches, probe_batches_from
 
@@ -67,33 +68,20 @@ def reduce_gain(mean_tchw: np.ndarray, granularity: str) -> np.ndarray:
                     f"choose one of {', '.join(GRANULARITIES)}")
 
 
-def _batch_sums(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(Σ_i f_i, Σ_i f_i²) over axis 0 in float64, added in sample order, one sample converted at a time
-    (the same float64 sums as ``f.astype(float64).sum(axis=0)``, whose outer-axis reduction adds rows in
-    order, without a float64 copy of the batch)."""
-    first = f[0].astype(np.float64)
-    s, sq = first, first * first
-    for row in f[1:]:
-        v = row.astype(np.float64)
-        s += v
-        v *= v
-        sq += v
-    return s, sq
-
-
 def mean_factor(node: nir.NIRNode, batches: Iterable[np.ndarray], rectify: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(mean, standard deviation) over samples of the attention factor, each (T, C, H, W) float64, from
     batches of currents [n, T, C, H, W]; ``rectify``: of its gate without the final ReLU."""
     total = total_sq = None
     n = 0
     for currents in batches:
-        f = (gate if rectify else factor)(node, currents).numpy()
-        s, sq = _batch_sums(f)
+        s, sq = factor_sums(node, currents, rectify)
         total = s if total is None else total + s
         total_sq = sq if total_sq is None else total_sq + sq
-        n += len(f)
-    mean = total / n
-    return mean, np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0))
+        n += len(currents)
+    # C order whatever the currents' memory layout was, so that the float means of the gain and of the
+    # spread (the pass record's statistics) are summed in one order
+    mean = np.ascontiguousarray(total / n)
+    return mean, np.ascontiguousarray(np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0)))
 
 
 def _kept(batches: Iterable[np.ndarray], store: list[np.ndarray] | None) -> Iterator[np.ndarray]:

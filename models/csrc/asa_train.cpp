@@ -1,4 +1,5 @@
-// The full-size element-wise work of ASA's training step in single passes (Python side: models/fused_asa.py).
+// The full-size element-wise work of ASA's training step in single passes (Python side: models/fused_asa.py),
+// and the per-sample sums of ASA's factor that fuse_asa_gains calibrates from (factor_sums).
 //
 // Shapes: x, g, y, grads [N, R, P] with R = T*C rows (one per (t, c)) and P = H*W pixels; imp [N, R] the 0/1
 // "important" mask I; a1, a2, and the per-pixel terms [N, P]. models/asa.py's asa_factor computes, per element,
@@ -13,6 +14,10 @@
 //   apply_backward:  gx = g * f;  gf = g * x;  t1 = gf * I;  t2 = gf * (1 - I)
 //                    (MulBackward0 of y = x * factor, then of I * a1 and (1 - I) * a2; torch then sums t1, t2
 //                    over the rows, the reduction autograd's sum_to_size runs)
+//   factor_sums:     s[r, p] = Σ_n f_n[r, p], q[r, p] = Σ_n f_n[r, p]² in float64, f_n = I[n, r] ? a1[n] : a2[n]
+//                    widened to double, added in sample order starting from the first sample (s = f_0,
+//                    q = f_0 * f_0), each square rounded before it is added: the sums NumPy's loop in
+//                    snnc.compiler.window_attention.sample_sums forms from the materialised factor
 //   reduce_backward: for the branch b in {I, 1 - I}: xb = b * x, mask = [xb == max_b], and the gradient of the
 //                    branch's mean and amax over the rows: gb = s_b + q_b * mask (MeanBackward's (g/lam)/R and
 //                    AmaxBackward's (g/count) * mask, accumulated), then gx = gI * I + gS * (1 - I)
@@ -141,9 +146,47 @@ void reduce_backward(const torch::Tensor& x, const torch::Tensor& imp, const tor
   });
 }
 
+// s, q [R, P] float64 (out); see the header. Work is split over rows r: every row is summed over all samples by
+// one thread, in sample order, so any thread count gives the same bits.
+void factor_sums(const torch::Tensor& imp, const torch::Tensor& a1, const torch::Tensor& a2, const torch::Tensor& s,
+                 const torch::Tensor& q) {
+  check({{imp, 2, "imp"}, {a1, 2, "a1"}, {a2, 2, "a2"}});
+  const int64_t N = imp.size(0), R = imp.size(1), P = a1.size(1);
+  TORCH_CHECK(N > 0 && a1.size(0) == N && a2.sizes() == a1.sizes(), "asa_train: a1, a2 must be [N, P], N >= 1");
+  for (const torch::Tensor* o : {&s, &q}) {
+    TORCH_CHECK(o->dim() == 2 && o->size(0) == R && o->size(1) == P && o->is_contiguous() &&
+                    o->scalar_type() == torch::kFloat64,
+                "asa_train: s and q must be contiguous float64 [R, P]");
+  }
+  const float *ip = imp.data_ptr<float>(), *a1p = a1.data_ptr<float>(), *a2p = a2.data_ptr<float>();
+  double *sp = s.data_ptr<double>(), *qp = q.data_ptr<double>();
+  at::parallel_for(0, R, 4, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      double *sr = sp + r * P, *qr = qp + r * P;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* f = ip[n * R + r] != 0.0f ? a1p + n * P : a2p + n * P;
+        if (n == 0) {
+          for (int64_t p = 0; p < P; ++p) {
+            const double v = f[p];
+            sr[p] = v;
+            qr[p] = v * v;
+          }
+        } else {
+          for (int64_t p = 0; p < P; ++p) {
+            const double v = f[p];
+            sr[p] += v;
+            qr[p] += v * v;
+          }
+        }
+      }
+    }
+  });
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("apply_forward", &apply_forward, "y = x * (I ? a1 : a2) (float32)");
   m.def("apply_backward", &apply_backward, "gx = g * factor, t1 = g x I, t2 = g x (1 - I) (float32)");
   m.def("max_count", &max_count, "max over the rows of I x and (1 - I) x and how many rows reach it (float32)");
+  m.def("factor_sums", &factor_sums, "sum and sum of squares over samples of I ? a1 : a2 (float64)");
   m.def("reduce_backward", &reduce_backward, "gradient of ASA's masked mean and amax over the rows (float32)");
 }

@@ -95,3 +95,48 @@ def test_compiled_network_equal_with_and_without_the_fast_paths(tiny_model, timi
         assert all(np.array_equal(want.spikes[k], got.spikes[k]) for k in want.spikes)
         assert all(np.array_equal(want.voltages[k], got.voltages[k]) for k in want.voltages)
         assert np.array_equal(want.output, got.output)
+
+
+@pytest.fixture(scope="module")
+def casts():
+    ext = fixed_conv.CASTS.extension()
+    if ext is None:
+        pytest.fail("the fixed-point cast kernel did not build (see the warning)")
+    return ext
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 200_000), peak=st.sampled_from([1, 255, 2**24, 2**40]),
+       spoil=st.sampled_from([None, 0.5, float("nan"), float("inf"), -float("inf"), 2**-30]),
+       seed=st.integers(0, 2**31 - 1))
+def test_one_pass_casts_equal_torchs(casts, n, peak, spoil, seed):
+    """narrow: torch's float32 cast, and max|x| exactly, or -1 when one entry is not a finite integer (wherever it
+    sits: n spans several of the kernel's parallel chunks); widen: torch's float64 cast and (min, max)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(-peak, peak + 1, (n,), generator=g, dtype=torch.int64).double()
+    if spoil is not None:
+        x[int(torch.randint(0, n, (1,), generator=g))] += spoil
+    x32 = torch.empty(n, dtype=torch.float32)
+    got = casts.narrow(x, x32)
+    ok = bool(torch.isfinite(x).all()) and bool(torch.equal(x, torch.trunc(x)))  # 2^-30 vanishes beside 2^40
+    assert got == (float(x.abs().max()) if ok else -1.0)
+    if ok:
+        assert torch.equal(x32, x.to(torch.float32))
+    y = torch.randn(n, generator=g) * peak
+    y64 = torch.empty(n, dtype=torch.float64)
+    lo, hi = casts.widen(y, y64)
+    assert torch.equal(y64, y.to(torch.float64)) and (lo, hi) == (float(y.min()), float(y.max()))
+
+
+def test_twin_gives_the_same_with_torchs_casts():
+    g = torch.Generator().manual_seed(5)
+    w = torch.randint(W_MIN, W_MAX + 1, (8, 4, 3, 3), generator=g).double()
+    x = (torch.rand(6, 4, 7, 7, generator=g) < 0.3).double()
+    twin = Float32Twin(w, None, (1, 1), (1, 1), (1, 1), 1, event_ok=False, max_density=float("inf"))
+    got = twin.run(x)
+    with fixed_conv.casts_disabled():
+        want = twin.run(x)
+    assert got is not None and want is not None
+    assert torch.equal(got[0], want[0]) and got[1:] == want[1:] == (float(want[0].min()), float(want[0].max()))
+    assert torch.equal(got[0], F.conv2d(x, w, None, (1, 1), (1, 1)))
+    assert twin(torch.full((1, 4, 3, 3), float("inf"), dtype=torch.float64)) is None

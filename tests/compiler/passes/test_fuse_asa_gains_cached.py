@@ -21,7 +21,8 @@ cpu = pytest.importorskip("snnc.backends.cpu")
 
 
 def old_mean_factor(node, batches, rectify):
-    """mean_factor before the change (verbatim): each batch converted to float64 whole."""
+    """mean_factor before the change (verbatim but for the C order of its results): each batch converted to
+    float64 whole, the factor materialised (the pass sums ASA's from its parts with the fused kernel)."""
     total = total_sq = None
     n = 0
     for currents in batches:
@@ -30,7 +31,10 @@ def old_mean_factor(node, batches, rectify):
         total_sq = (f * f).sum(axis=0) if total_sq is None else total_sq + (f * f).sum(axis=0)
         n += len(f)
     mean = total / n
-    return mean, np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0))
+    # the one change: C order, as the pass now makes it (the factor's layout followed the currents', and the
+    # float32 means in the pass record were summed in that memory order)
+    mean = np.ascontiguousarray(mean)
+    return mean, np.ascontiguousarray(np.sqrt(np.maximum(total_sq / n - mean * mean, 0.0)))
 
 
 def old_fuse(graph, calibration, granularity, upstream, rectify):
