@@ -243,7 +243,11 @@ def section(quick: bool = False) -> str:
         "frames are sparse) and its LoihiLIF neurons in one C++ loop over all steps (the same integers); "
         "quantize reduces each probe per channel (the same maxima); the float runs (calibration, probes, "
         "reference) convolve event-driven where at most 30 % of a conv's inputs are non-zero (`--float-conv "
-        "auto`, float32 sums in another order than PyTorch's; `--float-conv dense` keeps PyTorch's conv).", ""])
+        "auto`, float32 sums in another order than PyTorch's; `--float-conv dense` keeps PyTorch's conv); "
+        "fuse_asa_gains sums ASA's factor over samples from the mask and the two spatial maps in one C++ pass "
+        "(the same float64 sums, without the full-size factor), and the exact ASA runs on the fused training "
+        "kernels' forward (the same bits); the float32 twin's casts check the premise on the way (one pass each "
+        "way); the Lava-timing agreement reuses the snnc-timing sums when it reuses the run.", ""])
 
 
 if __name__ == "__main__":
