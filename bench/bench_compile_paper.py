@@ -247,7 +247,8 @@ def section(quick: bool = False) -> str:
         "fuse_asa_gains sums ASA's factor over samples from the mask and the two spatial maps in one C++ pass "
         "(the same float64 sums, without the full-size factor), and the exact ASA runs on the fused training "
         "kernels' forward (the same bits); the float32 twin's casts check the premise on the way (one pass each "
-        "way); the Lava-timing agreement reuses the snnc-timing sums when it reuses the run.", ""])
+        "way); the Lava-timing agreement reuses the snnc-timing sums when it reuses the run; LoihiLIF blocks whose "
+        "inputs are too small for any wrap run in AVX2 doubles (the same integers).", ""])
 
 
 if __name__ == "__main__":
