@@ -103,7 +103,7 @@ def factor_sums(node: nir.NIRNode, x, rectify: bool = False) -> tuple[np.ndarray
     (T, C, H, W) float64. For ASA the factor is ``I ? A1 : A2`` per (sample, t, c) (:mod:`snnc.models.fused_asa`),
     and the fused kernel forms the same sums from I, A1 and A2 without the (N, T, C, H, W) factor; elsewhere, or
     when the kernel is off, the factor is materialised. Both give the same bits
-    (tests/compiler/passes/test_fuse_asa_gains_cached.py)."""
+    (tests/compiler/passes/test_fuse_asa_gains_sums.py)."""
     import torch
 
     if node_kind(node) == "ASA" and len(x):

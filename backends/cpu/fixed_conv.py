@@ -26,11 +26,10 @@ check and max|x| on the way, float32 → float64 with the output's range for the
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-
-from pathlib import Path
 
 from snnc.native import NativeKernel, switched_off
 
