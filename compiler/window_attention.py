@@ -44,12 +44,19 @@ def asa_arguments(node: nir.NIRNode) -> tuple[tuple, dict[str, Any]]:
     return pos, {"squeeze": node.squeeze, "excitation": node.excitation, "eca": _array_or_none(node.eca)}
 
 
+def _currents(x):
+    """Currents x [N, T, C, H, W] (torch tensor or NumPy array) as a float32 torch tensor."""
+    import torch
+
+    return torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+
+
 def factor(node: nir.NIRNode, x):
     """The exact float32 factor f (a torch tensor of x's shape) of attention ``node`` for currents x
     [N, T, C, H, W] (torch tensor or NumPy array)."""
     import torch
 
-    x = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+    x = _currents(x)
     kind = node_kind(node)
     with torch.no_grad():
         if kind == "ASA":
@@ -78,7 +85,7 @@ def gate(node: nir.NIRNode, x):
         return factor(node, x)
     from snnc.models.ma_attention import ma_factor
 
-    x = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+    x = _currents(x)
     with torch.no_grad():
         g = ma_factor(x, node.dims, *_ma_weights(node), relu=False)
     return g.expand_as(x)
@@ -104,13 +111,11 @@ def factor_sums(node: nir.NIRNode, x, rectify: bool = False) -> tuple[np.ndarray
     and the fused kernel forms the same sums from I, A1 and A2 without the (N, T, C, H, W) factor; elsewhere, or
     when the kernel is off, the factor is materialised. Both give the same bits
     (tests/compiler/passes/test_fuse_asa_gains_sums.py)."""
-    import torch
-
     if node_kind(node) == "ASA" and len(x):
         from snnc.models import fused_asa
         from snnc.models.asa import _t, asa_masks
 
-        xt = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, dtype=torch.float32)
+        xt = _currents(x)
         if fused_asa.applies(xt):
             (alpha, gamma, fc1, fc2, conv1, conv2, lam), kw = asa_arguments(node)
             imp = asa_masks(xt, alpha, gamma, fc1, fc2, lam, **kw)
