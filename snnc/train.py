@@ -5,6 +5,12 @@ NumPy seeded, batches drawn from a seeded generator, a fixed thread count). The 
 accuracy is that of the final epoch on the held-out test split (the released code reports the best
 epoch, selected on the test set; snnc does not). The mean firing rate is NASFR: the
 neuron-count-weighted mean rate over all spiking layers, output included (spikes / (neurons * T * N)).
+
+**Silent outputs.** The rectangular surrogate passes a gradient only while a membrane lies within ``a`` of
+the threshold. An output neuron that never fires on the held-out set is at best near that window's lower edge,
+and once its membrane stays below it on every step its class gets no gradient and can no longer be learned.
+Training reports these classes (``TrainResult.silent_outputs``); at the paper size they are why the vanilla
+network stalls on ``synthetic-hard`` (docs/results.md §11).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class TrainResult:
     mean_firing_rate: float
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
+    #: output classes whose neuron fired on no step of any held-out sample
+    silent_outputs: list[int] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -46,19 +54,37 @@ def deterministic(seed: int):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, frames: np.ndarray, labels: np.ndarray, batch_size: int = 64) -> tuple[float, float]:
-    """(accuracy, NASFR) of ``model`` in eval mode on frames (N, T, C, H, W)."""
+def evaluate_outputs(model: nn.Module, frames: np.ndarray, labels: np.ndarray,
+                     batch_size: int = 64) -> tuple[float, float, list[int]]:
+    """(accuracy, NASFR, silent output classes) of ``model`` in eval mode on frames (N, T, C, H, W)."""
     was_training = model.training
     model.eval()
     correct, spikes, slots = 0, 0.0, 0.0
+    fired: torch.Tensor | None = None
     for i in range(0, len(frames), batch_size):
         rec = model.forward_record(torch.from_numpy(frames[i:i + batch_size]))
-        correct += int((rec["rates"].argmax(dim=1).numpy() == labels[i:i + batch_size]).sum())
+        rates = rec["rates"]
+        correct += int((rates.argmax(dim=1).numpy() == labels[i:i + batch_size]).sum())
+        seen = (rates > 0).any(dim=0)
+        fired = seen if fired is None else fired | seen
         for s in model.spiking_layers(rec).values():
             spikes += float(s.sum())
             slots += float(s.numel())
     model.train(was_training)
-    return correct / max(len(frames), 1), spikes / max(slots, 1.0)
+    silent = [] if fired is None else [int(c) for c in torch.nonzero(~fired).flatten()]
+    return correct / max(len(frames), 1), spikes / max(slots, 1.0), silent
+
+
+def evaluate(model: nn.Module, frames: np.ndarray, labels: np.ndarray, batch_size: int = 64) -> tuple[float, float]:
+    """(accuracy, NASFR) of ``model`` in eval mode on frames (N, T, C, H, W)."""
+    accuracy, nasfr, _ = evaluate_outputs(model, frames, labels, batch_size)
+    return accuracy, nasfr
+
+
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """The learning-rate multiplier of optimizer step ``step`` (0-based): a linear warm-up
+    min(1, (step + 1) / warmup_steps), 1 throughout when ``warmup_steps`` is 0."""
+    return 1.0 if warmup_steps <= 0 else min(1.0, (step + 1) / warmup_steps)
 
 
 @torch.no_grad()
@@ -88,15 +114,20 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y:
 
 def train_model(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
                 epochs: int, batch_size: int, lr: float, seed: int, weight_decay: float = 0.0,
-                weight_grad: str = "exact",
+                weight_grad: str = "exact", warmup_steps: int = 0,
                 on_step: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Train ``build_model(config)`` on ``train`` and evaluate on ``test``; deterministic in ``seed``.
+
+    ``warmup_steps``: the learning rate of optimizer step k is ``lr * warmup_factor(k, warmup_steps)``
+    (torch's ``LambdaLR``); 0 keeps it at ``lr`` and gives the same bits as a trainer without the option.
 
     ``weight_grad``: "exact" (autograd's dense convolution gradients: bit-identical to the autograd graph) or
     "event" (the convolutions' weight gradients from their non-zero inputs only, :mod:`snnc.models.spike_conv`:
     faster, equal to float32 rounding, still bit-reproducible)."""
     if weight_grad not in spike_conv.WEIGHT_GRADS:
         raise ValueError(f"weight_grad must be one of {spike_conv.WEIGHT_GRADS}, got {weight_grad!r}")
+    if not (isinstance(warmup_steps, int) and warmup_steps >= 0):
+        raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
     x_train, y_train = train
     classes = int(config.get("num_classes", 0)) or int(y_train.max()) + 1
     start = time.perf_counter()
@@ -104,6 +135,8 @@ def train_model(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray], te
     with deterministic(seed), spike_conv.event_weight_grad(weight_grad == "event"):
         model = build_model(config)
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: warmup_factor(k, warmup_steps)) \
+            if warmup_steps else None
         gen = torch.Generator().manual_seed(seed)
         for epoch in range(epochs):
             model.train()
@@ -112,13 +145,16 @@ def train_model(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray], te
             for i in range(0, len(order), batch_size):
                 idx = order[i:i + batch_size]
                 y = torch.from_numpy(y_train[idx])
+                step_lr = opt.param_groups[0]["lr"]
                 loss, rates = train_step(model, opt, torch.from_numpy(x_train[idx]), y, classes)
+                if schedule is not None:
+                    schedule.step()
                 total_loss += float(loss.detach()) * len(idx)
                 correct += int((rates.argmax(dim=1) == y).sum())
                 if on_step is not None:
                     on_step({"epoch": epoch, "seen": i + len(idx), "loss": total_loss / (i + len(idx)),
-                             "accuracy": correct / (i + len(idx))})
+                             "accuracy": correct / (i + len(idx)), "lr": step_lr})
             history.append({"epoch": epoch, "loss": total_loss / len(order), "train_accuracy": correct / len(order)})
         model.eval()
-        accuracy, rate = evaluate(model, *test)
-    return TrainResult(model, accuracy, rate, time.perf_counter() - start, history)
+        accuracy, rate, silent = evaluate_outputs(model, *test)
+    return TrainResult(model, accuracy, rate, time.perf_counter() - start, history, silent)

@@ -56,9 +56,12 @@ def _variants(text: str | None) -> list[str] | None:
 @click.option("--weight-grad", type=click.Choice(("exact", "event")), default="exact", show_default=True,
               help="Training's conv weight gradients: exact (autograd, bit-identical) or event (from the spike "
                    "inputs only; faster, equal to float32 rounding). Part of the settings hash when 'event'.")
+@click.option("--warmup-steps", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Linear learning-rate warm-up over the first N optimizer steps of every variant (0: constant "
+                   "lr, as released). Part of the settings hash when not 0.")
 @executor_options
 def command(data, size, T, seed, epochs, train_samples, test_samples, calibrate, variants, out, doc, json_out,
-            weight_grad="exact", executor="local", address=None, workers=None) -> None:
+            weight_grad="exact", warmup_steps=0, executor="local", address=None, workers=None) -> None:
     """Reproduce the supplement's comparisons: vanilla, TA, CA, SA, TCSA and ASA (Table S3, with
     Table S1's costs), and ASA's squeeze, excitation and r ablations (Tables S7-S9).
 
@@ -91,7 +94,8 @@ def command(data, size, T, seed, epochs, train_samples, test_samples, calibrate,
 
     torch.set_num_threads(_threads())
     settings = Settings(data=data, size=size, T=T or (60 if size == "paper" else 8), seed=seed, epochs=epochs, train_samples=train_samples,
-                        test_samples=test_samples, calibrate=calibrate, weight_grad=weight_grad)
+                        test_samples=test_samples, calibrate=calibrate, weight_grad=weight_grad,
+                        warmup_steps=warmup_steps)
     if size == "paper":  # the seeded plan, each result committed as it finishes (snnc.experiment.paper_results)
         from snnc.experiment.paper_results import paper_command
 

@@ -86,9 +86,12 @@ def build_config(model: str, attention: str, T: int, classes: int, input_size: l
               help="exact: autograd's convolution gradients (bit-identical to the autograd graph); event: the "
                    "conv weight gradients from the non-zero (spike) inputs only, steps 1.2-1.3x faster at the "
                    "paper size, equal to float32 rounding and still bit-reproducible.")
+@click.option("--warmup-steps", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Raise the learning rate linearly over the first N optimizer steps (lr * min(1, (k+1)/N) at "
+                   "step k); 0 = constant lr, as released.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of a progress bar.")
 def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs, batch_size, lr, train_samples,
-            test_samples, seed, widths, width_scale, weight_grad, output, as_json) -> None:
+            test_samples, seed, widths, width_scale, weight_grad, warmup_steps, output, as_json) -> None:
     """Train a model (vanilla or ASA) with Adam on MSE(rates, one-hot) and write OUTPUT."""
     from snnc.io import check_writable_target
 
@@ -122,26 +125,34 @@ def command(model, attention, squeeze, excitation, reduction, dataset, T, epochs
     test = load_dataset(dataset, "test", test_samples, T, seed)
     steps = epochs * ((len(train[0]) + batch_size - 1) // batch_size)
     result = _run(config, train, test, dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                                            weight_grad=weight_grad),
+                                            weight_grad=weight_grad, warmup_steps=warmup_steps),
                   steps, show=not as_json and sys.stderr.isatty())
     import snnc
 
     hparams = {"lr": lr, "epochs": epochs, "batch_size": batch_size, "seed": seed, "loss": "mse", "optimizer": "adam",
                "weight_grad": weight_grad}
+    if warmup_steps:
+        hparams["warmup_steps"] = warmup_steps
     meta = {"dataset": dataset, "samples": int(len(train[0])), "test_samples": int(len(test[0])),
             "seconds": round(result.seconds, 3), "snnc_version": snnc.__version__, "torch": str(torch.__version__),
-            "history": result.history}
+            "history": result.history, "silent_outputs": result.silent_outputs}
     save_checkpoint(output, result.model, hparams=hparams, train_meta=meta, test_accuracy=result.test_accuracy,
                     mean_firing_rate=result.mean_firing_rate)
     summary = {"output": str(output), "model": config["model"], "attention": config["attention"], "T": T,
                "test_accuracy": result.test_accuracy, "mean_firing_rate": result.mean_firing_rate,
                "seconds": round(result.seconds, 3), "train_samples": int(len(train[0])),
-               "test_samples": int(len(test[0])), "epochs": epochs, "seed": seed}
+               "test_samples": int(len(test[0])), "epochs": epochs, "seed": seed,
+               "silent_outputs": result.silent_outputs}
     if as_json:
         click.echo(json.dumps(summary))
     else:
         click.echo(f"wrote {output}: test accuracy {result.test_accuracy:.3f}, mean firing rate "
                    f"{result.mean_firing_rate:.4f}, {result.seconds:.1f} s")
+        if result.silent_outputs:
+            click.echo(f"warning: {len(result.silent_outputs)} of {config['num_classes']} output neurons never fired "
+                       f"on the test set (classes {', '.join(map(str, result.silent_outputs))}): the rectangular "
+                       "surrogate gives them no gradient, so these classes cannot be learned; try a lower --lr or "
+                       "--warmup-steps", err=True)
 
 
 def _threads() -> int:

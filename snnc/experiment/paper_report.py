@@ -143,8 +143,10 @@ def answers(by: dict[str, dict[int, dict]]) -> list[str]:
     return out
 
 
-def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int], ...] | None = None) -> str:
-    """The markdown of the section, markers included."""
+def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int], ...] | None = None,
+                   other: list[str] | None = None) -> str:
+    """The markdown of the section, markers included; ``other`` names the committed runs left out because they
+    were trained with other settings than the plan's."""
     from snnc.experiment.paper_results import PLAN
 
     by = _by_variant(results)
@@ -167,6 +169,8 @@ def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int
               "`docs/results/paper/<variant>-seed<s>.json` when its run finishes, and rerunning `snnc experiment "
               "--size paper --data synthetic-hard` skips every run committed with the same settings hash.",
               "", "Missing: " + (", ".join(missing) if missing else "nothing; the plan is complete") + ".", "",
+              *([f"Not shown: {len(other)} committed result(s) trained with other settings than this plan's "
+                 f"({', '.join(other)}); each is replaced when this plan's run of it finishes.", ""] if other else []),
               "### Accuracy and firing rate", "", *_accuracy_rows(by), ""]
     if results:
         lines += ["### Per-layer firing rate (LASFR)", "", *_lasfr_rows(by), "",
@@ -190,12 +194,22 @@ def splice(text: str, section: str) -> str:
     return text.rstrip("\n") + ("\n\n" if text.strip() else "") + section
 
 
-def write_paper_section(doc: str | Path, results_dir: str | Path, command: str) -> Path:
-    """Rewrite (atomically) the paper-size section of ``doc`` from the results in ``results_dir``."""
+def write_paper_section(doc: str | Path, results_dir: str | Path, command: str,
+                        keys: dict[tuple[str, int], str] | None = None) -> Path:
+    """Rewrite (atomically) the paper-size section of ``doc`` from the results in ``results_dir``. With ``keys``
+    ({(variant, seed): settings hash} of the plan being run) only the results of those settings are tabulated,
+    so that one table never mixes two training recipes; the others are named as not shown."""
     from snnc.experiment.paper_results import load_committed
 
     doc = Path(doc)
+    found = load_committed(Path(results_dir))
+    if keys is None:
+        shown, other = found, []
+    else:
+        current = [keys.get((r["variant"], r["settings"].get("seed"))) == r.get("key") for r in found]
+        shown = [r for r, ok in zip(found, current) if ok]
+        other = [f"{r['variant']} seed {r['settings'].get('seed')}" for r, ok in zip(found, current) if not ok]
     text = doc.read_text() if doc.is_file() else "# The supplement's tables, recomputed by snnc\n"
     with atomic_path(doc, "--doc") as tmp:
-        tmp.write_text(splice(text, render_section(load_committed(Path(results_dir)), command)))
+        tmp.write_text(splice(text, render_section(shown, command, other=other)))
     return doc

@@ -52,13 +52,15 @@ class Settings:
     calibrate: int = 64
     granularity: str = "tc"
     weight_grad: str = "exact"  # exact | event (snnc.models.spike_conv); added later, see hashed()
+    warmup_steps: int = 0  # linear learning-rate warm-up (snnc.train.warmup_factor); added later, see hashed()
 
     def hashed(self) -> dict[str, Any]:
-        """The settings the key hashes: all of them, except ``weight_grad`` at its default "exact" (the trainer
-        every result before it ran with), so that those results keep their keys."""
+        """The settings the key hashes: all of them, except those added later while at the value every result
+        before them ran with (``weight_grad`` "exact", ``warmup_steps`` 0), so that those results keep their keys."""
         fields = asdict(self)
-        if fields["weight_grad"] == "exact":
-            del fields["weight_grad"]
+        for name, before in (("weight_grad", "exact"), ("warmup_steps", 0)):
+            if fields[name] == before:
+                del fields[name]
         return fields
 
     def key(self, config: dict[str, Any]) -> str:
@@ -100,6 +102,8 @@ def _train_or_reuse(config: dict[str, Any], settings: Settings, data: Data, ckpt
                "seed": settings.seed, "loss": "mse", "optimizer": "adam"}
     if settings.weight_grad != "exact":
         hparams["weight_grad"] = settings.weight_grad
+    if settings.warmup_steps:
+        hparams["warmup_steps"] = settings.warmup_steps
     full = complete_config(config)
     if ckpt.is_file():
         try:
@@ -114,9 +118,10 @@ def _train_or_reuse(config: dict[str, Any], settings: Settings, data: Data, ckpt
     if progress:
         progress(name, "train")
     res = train_model(full, data.train, data.test, epochs=settings.epochs, batch_size=settings.batch_size,
-                      lr=settings.lr, seed=settings.seed, weight_grad=settings.weight_grad)
+                      lr=settings.lr, seed=settings.seed, weight_grad=settings.weight_grad,
+                      warmup_steps=settings.warmup_steps)
     meta = {"dataset": settings.data, "samples": int(len(data.train[0])), "test_samples": int(len(data.test[0])),
-            "seconds": round(res.seconds, 3), "history": res.history}
+            "seconds": round(res.seconds, 3), "history": res.history, "silent_outputs": res.silent_outputs}
     save_checkpoint(ckpt, res.model, hparams=hparams, train_meta=meta, test_accuracy=res.test_accuracy,
                     mean_firing_rate=res.mean_firing_rate)
     return res.model.eval(), {"test_accuracy": res.test_accuracy, "nasfr": res.mean_firing_rate,

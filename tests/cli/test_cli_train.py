@@ -59,6 +59,8 @@ def assert_one_line_error(proc, *fragments):
     (["--widths", "8,x"], ["--widths"]),
     (["--width-scale", "-1"], ["--width-scale"]),
     (["--weight-grad", "fast"], ["--weight-grad", "fast"]),
+    (["--warmup-steps", "-1"], ["--warmup-steps", "-1"]),
+    (["--warmup-steps", "2.5"], ["--warmup-steps", "2.5"]),
 ])
 def test_bad_flags(tmp_path, args, snnc, fragments):
     proc = snnc(*args, "-o", str(tmp_path / "m.pt"), "--train-samples", "8", "--test-samples", "8", "--epochs", "1")
@@ -119,6 +121,23 @@ def test_event_weight_grad_is_recorded_and_reproducible(tmp_path, snnc):
     a, b = read_checkpoint(tmp_path / "a.pt"), read_checkpoint(tmp_path / "b.pt")
     assert a["hparams"]["weight_grad"] == "event"
     assert all(a["state_dict"][k].numpy().tobytes() == b["state_dict"][k].numpy().tobytes() for k in a["state_dict"])
+
+
+def test_warmup_and_silent_outputs_are_recorded(tmp_path, snnc):
+    out = tmp_path / "w.pt"
+    proc = snnc("--attention", "none", "--T", "4", "--widths", "4,8,8", "--epochs", "1", "--train-samples", "32",
+                "--test-samples", "16", "--batch-size", "16", "--warmup-steps", "3", "--json", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    from snnc.data import load_dataset
+    from snnc.models.checkpoint import load_checkpoint, read_checkpoint
+    from snnc.train import evaluate_outputs
+
+    ckpt = read_checkpoint(out)
+    assert ckpt["hparams"]["warmup_steps"] == 3
+    model, _ = load_checkpoint(out)
+    silent = evaluate_outputs(model, *load_dataset("synthetic", "test", 16, 4, 0))[2]
+    assert summary["silent_outputs"] == ckpt["train"]["silent_outputs"] == silent
 
 
 def test_cli_defaults_are_the_demo_settings():

@@ -71,6 +71,27 @@ def test_changed_settings_or_a_damaged_file_recompute_only_that_run(first_run, t
     assert (copy / "vanilla-seed0.json").read_bytes() == result_path(results, "vanilla", 0).read_bytes()
 
 
+def test_the_section_never_mixes_results_of_other_settings(first_run, tmp_path):
+    """With the plan's keys, results trained with other settings are named but left out of every table."""
+    from dataclasses import replace
+
+    _, _, results, _ = first_run
+    doc = tmp_path / "doc.md"
+    same = {(v, s): planned_key(v, replace(TINY, seed=s)) for v, s in PLAN}
+    write_paper_section(doc, results, "test", same)
+    assert "Not shown" not in doc.read_text() and "| vanilla SNN | 0, 1 |" in doc.read_text()
+    warm = replace(TINY, warmup_steps=2)
+    write_paper_section(doc, results, "test", {(v, s): planned_key(v, replace(warm, seed=s)) for v, s in PLAN})
+    text = doc.read_text()
+    assert ("Not shown: 3 committed result(s) trained with other settings than this plan's "
+            "(asa seed 0, vanilla seed 0, vanilla seed 1)") in text
+    assert "| vanilla SNN | — | **not yet measured** |" in text and "`" + same[("vanilla", 0)] + "`" not in text
+    mixed = {**same, ("vanilla", 1): planned_key("vanilla", replace(warm, seed=1))}
+    write_paper_section(doc, results, "test", mixed)
+    text = doc.read_text()
+    assert "(vanilla seed 1)" in text and "| vanilla SNN | 0 |" in text
+
+
 def _cell(values: list[float]) -> str:
     return f"{100 * np.mean(values):.1f} ± {100 * np.std(values, ddof=1):.1f}"
 
@@ -129,9 +150,9 @@ def test_rewriting_the_demo_tables_keeps_the_paper_section(first_run, tmp_path):
 
 
 def test_the_committed_results_keep_their_keys_and_event_gradients_change_them():
-    """The results in docs/results/paper/ were trained before ``weight_grad`` existed: at its default "exact"
-    their settings hash must stay what it was (a golden: the key stored in each file), and "event" must not
-    share it (another trainer, another result)."""
+    """The results in docs/results/paper/ were trained before ``weight_grad`` and ``warmup_steps`` existed: at
+    their defaults ("exact", 0) their settings hash must stay what it was (a golden: the key stored in each file),
+    and "event" or a warm-up must not share it (another trainer, another result)."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -144,3 +165,5 @@ def test_the_committed_results_keep_their_keys_and_event_gradients_change_them()
         assert "weight_grad" not in r["settings"] and settings.weight_grad == "exact"
         assert planned_key(r["variant"], settings) == r["key"], path.name
         assert planned_key(r["variant"], replace(settings, weight_grad="event")) != r["key"]
+        assert "warmup_steps" not in r["settings"] and settings.warmup_steps == 0
+        assert planned_key(r["variant"], replace(settings, warmup_steps=62)) != r["key"]
