@@ -35,7 +35,7 @@ def _variants(text: str | None) -> list[str] | None:
               help="demo: widths 8/16/16, FC 64 (minutes on 2 cores); paper: the released 64/128/128, FC 256 (hours): "
               "vanilla and ASA with seeds 0-2, TCSA with seed 0 (--seed unused), each result committed to <doc folder>/"
               "results/paper/ as it finishes (committed runs are skipped; --executor ray runs them in parallel); defaults there: 8 epochs, 495 train and "
-              "220 test samples, batch 16.")
+              "220 test samples, batch 16, lr 1e-4 warmed up over 62 steps, event weight gradients.")
 @click.option("--T", "T", type=opt.Count(2, opt.MAX_STEPS), default=None,
               help="Timesteps per sample [default: 8 at demo size, 60 at paper size].")
 @click.option("--seed", type=opt.SEED, default=0, show_default=True, help="Seed of data, init and batch order.")
