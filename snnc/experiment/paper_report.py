@@ -143,6 +143,14 @@ def answers(by: dict[str, dict[int, dict]]) -> list[str]:
     return out
 
 
+def _optimizer(settings: dict[str, Any]) -> str:
+    """The training recipe of ``settings`` in words: Adam's rate, its warm-up and the weight gradients."""
+    words = f"Adam lr {settings['lr']:g}"
+    if settings.get("warmup_steps"):
+        words += f" warmed up linearly over {settings['warmup_steps']} steps"
+    return words + f", {settings.get('weight_grad', 'exact')} conv weight gradients"
+
+
 def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int], ...] | None = None,
                    other: list[str] | None = None) -> str:
     """The markdown of the section, markers included; ``other`` names the committed runs left out because they
@@ -160,7 +168,7 @@ def render_section(results: list[dict], command: str, plan: tuple[tuple[str, int
     if results:
         lines += [f"Written by `{command}` from {len(results)} committed result(s) in `docs/results/paper/`. Data: "
                   f"{s['data']}; widths {c['widths']}, FC {c['fc_hidden']}, T = {s['T']}; {s['epochs']} epochs on "
-                  f"{s['train_samples']} samples (batch {s['batch_size']}, Adam lr {s['lr']:g}), {results[0]['samples']} "
+                  f"{s['train_samples']} samples (batch {s['batch_size']}, {_optimizer(s)}), {results[0]['samples']} "
                   "held-out samples. "
                   "Mean ± SD over seeds. *Fixed point, Lava timing*: the `--target lava` graph (fused gains without "
                   "the ReLU, quantized) on the reference simulator's Lava integer neuron and one-step synaptic delay, read out "

@@ -149,6 +149,21 @@ def test_rewriting_the_demo_tables_keeps_the_paper_section(first_run, tmp_path):
     assert "synthetic DVS128-Gesture-like events, 11 direction- and order-paired classes" in text
 
 
+def test_the_section_names_the_training_recipe(first_run):
+    """The recipe is part of what a number means: the warm-up and the weight gradients are written out."""
+    import copy
+
+    _, _, results, _ = first_run
+    runs = load_committed(results)
+    plain = render_section(runs, "test", PLAN)
+    assert "Adam lr 0.0005, exact conv weight gradients" in plain and "warmed up" not in plain
+    warm = copy.deepcopy(runs)
+    for r in warm:
+        r["settings"].update(warmup_steps=62, weight_grad="event")
+    assert "Adam lr 0.0005 warmed up linearly over 62 steps, event conv weight gradients" in render_section(warm, "test",
+                                                                                                          PLAN)
+
+
 #: the settings hash of each result of the first paper-size recipe (constant lr 1e-4, exact weight gradients), as
 #: committed in docs/results/paper/ at 4c096c3: a golden for settings added after them at their old values
 FIRST_RECIPE_KEYS = {("vanilla", 0): "f0d67f53ddcf2ac8", ("asa", 0): "47f1fdbd10bd47bd", ("tcsa", 0): "dc809246ca158bcd",
