@@ -9,9 +9,10 @@ Two modes, both printing one JSON line per model (not a benchmark section: ``mak
     OMP_NUM_THREADS=1 python bench/paper_vanilla_calibration.py --train --attention none --warmup-steps 62
 
 ``--train`` builds the config ``snnc experiment --size paper --data synthetic-hard`` trains (the released
-sizes, dropout 0.1) and uses ``PAPER_BUDGET`` (8 epochs x 495 samples, batch 16, 220 held-out samples, lr 1e-4
-unless ``--lr``), with ``--weight-grad event`` unless told otherwise. About 80 min at one thread beside another
-run, ~50 min alone on two. Same arguments and thread count -> the same bits.
+sizes, dropout 0.1) and the budget of ``PAPER_BUDGET`` (8 epochs x 495 samples, batch 16, 220 held-out samples,
+lr 1e-4 unless ``--lr``), except the recipe: ``--warmup-steps`` defaults to 0 (the first recipe's constant rate,
+which the calibration compared against) and ``--weight-grad`` to event. About 45 min at one thread beside
+another run (session 9; 80-90 min on session 8's machine). Same arguments and thread count -> the same bits.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def train(args) -> None:
     from snnc.models.registry import complete_config
     from snnc.train import train_model
 
-    budget = {**PAPER_BUDGET, **({"lr": args.lr} if args.lr else {})}
+    budget = {**PAPER_BUDGET, **({"lr": args.lr} if args.lr else {}),  # what this run trains
+              "warmup_steps": args.warmup_steps, "weight_grad": args.weight_grad}
     settings = replace(Settings(data="synthetic-hard", size="paper", T=60, seed=args.seed), **budget)
     variant = {"none": "vanilla"}.get(args.attention, args.attention)
     config = complete_config(BY_NAME[variant].config(base_config(settings, 11, (32, 32))))
@@ -70,9 +72,9 @@ def train(args) -> None:
     test = load_dataset("synthetic-hard", "test", settings.test_samples, 60, args.seed)
     start = time.perf_counter()
     res = train_model(config, train_set, test, epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
-                      seed=args.seed, weight_grad=args.weight_grad, warmup_steps=args.warmup_steps)
+                      seed=args.seed, weight_grad=settings.weight_grad, warmup_steps=settings.warmup_steps)
     print(json.dumps(_report(res.model, test, variant=variant, seed=args.seed, lr=settings.lr,
-                             warmup_steps=args.warmup_steps, weight_grad=args.weight_grad,
+                             warmup_steps=settings.warmup_steps, weight_grad=settings.weight_grad,
                              seconds=round(time.perf_counter() - start), history=res.history)), flush=True)
 
 
