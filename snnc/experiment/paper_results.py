@@ -39,7 +39,8 @@ PLAN: tuple[tuple[str, int], ...] = (("vanilla", 0), ("asa", 0), ("tcsa", 0), ("
 #: (batch 16: the issue's profiling batch, twice the optimizer steps of batch 32 for the same samples). lr 1e-4
 #: is the released Gesture value (arch A): with the demo's 5e-4 the paper-size vanilla network stayed at chance
 #: (train accuracy 9.3 % in epoch 0 and 10.8 % in epoch 5 on synthetic-hard), while 1e-4 reached 25 % on samples
-#: 192-384 of its first epoch (docs/results.md §11). ~1.2 h per run on 2 cores (issue 16 asked for 30 min).
+#: 192-384 of its first epoch (docs/results.md §11). A run of the second recipe took 43.5-112.6 min at one thread
+#: beside another (vanilla fastest, TCSA slowest; issue 16 asked for 30 min).
 #: The first 7 results ran with this constant rate, which silences 6-8 of the vanilla network's 11 outputs; a
 #: 62-step linear warm-up (2 epochs at batch 16) took vanilla seed 0 from 45.0 % to 90.5 % (docs/results.md §11).
 #: The budget has it since session 9, with the event weight gradients (the >= 2x trainer, equal to autograd within
