@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from snnc.experiment.paper_report import BEGIN, END, NOT_YET, render_section, splice, write_paper_section
+from snnc.experiment.paper_report import (BEGIN, END, NOT_YET, render_section, saving_verdict, splice,
+                                          write_paper_section)
 from snnc.experiment.paper_results import load_committed, planned_key, result_path, run_plan, with_run_facts
 from snnc.experiment.runner import Settings
 
@@ -113,7 +114,7 @@ def test_the_section_is_written_from_the_committed_results(first_run):
     from snnc.experiment.report import comparison
 
     r_rec = comparison(runs[("asa", 0)], runs[("vanilla", 0)])["r_rec"]
-    assert ("yes, a saving" if r_rec < 0 else "no: ASA costs more") in answers
+    assert saving_verdict(r_rec) in answers
     assert f"r_REC = {100 * r_rec:.1f} %" in answers
     for r in runs.values():
         assert f"`{r['key']}`" in text
@@ -203,3 +204,26 @@ def test_every_committed_result_is_of_the_first_recipe_or_of_the_paper_budget():
         assert planned_key(variant, Settings(**r["settings"])) == r["key"], path.name
         budget = replace(FIRST_RECIPE, seed=seed, **PAPER_BUDGET)
         assert r["key"] in (FIRST_RECIPE_KEYS[variant, seed], planned_key(variant, budget)), path.name
+
+
+def _energy_run(pj: float) -> dict:
+    return {"exact": {"energy": {"totals": {"energy_analytic_pj": pj}}}}
+
+
+def test_asa_against_tcsa_is_judged_on_the_seeds_both_were_run_with():
+    from snnc.experiment.paper_report import asa_against_tcsa
+
+    # ASA's mean over its seeds (4 µJ) exceeds TCSA's (3 µJ), yet on the one seed both ran ASA costs less.
+    by = {"asa": {0: _energy_run(2e6), 1: _energy_run(6e6)}, "tcsa": {0: _energy_run(3e6)}}
+    answer = asa_against_tcsa(by)
+    assert "hold?** yes (seed 0: ASA 2.0 against TCSA 3.0 µJ" in answer
+    assert "ASA 4.0 ± 2.8 µJ over 2 seed(s), TCSA 3.0 µJ over 1 seed(s)" in answer
+    by["tcsa"][1] = _energy_run(5e6)
+    assert "hold?** mixed: on 1 of 2 seeds (seed 0" in asa_against_tcsa(by)
+    assert NOT_YET in asa_against_tcsa({"asa": {1: _energy_run(1e6)}, "tcsa": {0: _energy_run(3e6)}})
+
+
+def test_the_saving_verdict_weighs_sign_then_size_against_the_paper():
+    assert saving_verdict(0.05).startswith("no")
+    assert saving_verdict(-0.494) == "a saving, smaller than the paper's"
+    assert saving_verdict(-0.80) == "yes, a saving as large as the paper's"
