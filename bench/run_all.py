@@ -6,8 +6,10 @@ Sections are discovered, not listed: every ``bench/bench_*.py`` that defines
 
 is imported and called in file-name order (``bench_cpu.py``, ``bench_lava.py``, ...). A section that
 raises is reported as failed with its error, and the others still run. ``--only NAME`` runs the
-sections whose module name contains NAME; ``--quick`` asks each for a short run; ``--output`` writes
-elsewhere (default docs/benchmarks.md, replaced atomically at the end).
+sections whose module name contains NAME and splices them into the existing document, replacing the
+sections of the same heading and keeping every other one (each spliced section says when it was run alone);
+``--quick`` asks each for a short run; ``--output`` writes elsewhere (default docs/benchmarks.md, replaced
+atomically at the end).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import importlib.util
 import os
 import platform
+import re
 import sys
 import time
 import traceback
@@ -30,6 +33,34 @@ def discover(only: str | None = None) -> list[Path]:
     """The section modules, in file-name order."""
     files = sorted(BENCH.glob("bench_*.py"))
     return [f for f in files if only is None or only in f.stem]
+
+
+RERUN_NOTE = "Sections marked *run alone* were measured later, each in a run of its own."
+
+
+def _split(text: str) -> tuple[str, list[str]]:
+    """(the text before the first "## " heading, the sections, each from its heading to the next); joined
+    again they give ``text`` back unchanged."""
+    head, *sections = re.split(r"(?m)^(?=## )", text)
+    return head, sections
+
+
+def splice_sections(old: str, new: list[str], provenance: str) -> str:
+    """``old`` with each section of ``new`` in place of the section of ``old`` with the same heading line
+    (appended when there is none), ``provenance`` written under each new heading, and every other section of
+    ``old`` kept as it was."""
+    head, sections = _split(old)
+    if RERUN_NOTE not in head:
+        head = head.rstrip("\n") + "\n" + RERUN_NOTE + "\n\n"
+    for sec in new:
+        title, _, body = sec.strip("\n").partition("\n")
+        marked = f"{title}\n\n*{provenance}*\n{body}\n\n"
+        at = [i for i, old_sec in enumerate(sections) if old_sec.partition("\n")[0] == title]
+        if at:
+            sections[at[0]] = marked
+        else:
+            sections.append(marked)
+    return (head + "".join(sections)).rstrip("\n") + "\n"
 
 
 def load_section(path: Path):
@@ -68,11 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="short runs (smoke test of the benchmark code)")
     ap.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
     args = ap.parse_args(argv)
+    host, started = machine(), dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     parts = [
         "# snnc benchmarks",
         "",
         f"Written by `bench/run_all.py` ({'quick' if args.quick else 'full'} run) on "
-        f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. Machine: {machine()}.",
+        f"{started}. Machine: {host}.",
         "Every number below was measured in this run; ratios compare timings taken in the same run, interleaved.",
         "",
     ]
@@ -92,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text("\n".join(parts))
+    text = "\n".join(parts)
+    if args.only and out.is_file():  # run alone: replace these sections, keep the others
+        text = splice_sections(out.read_text(), _split(text)[1],
+                               f"Run alone by `bench/run_all.py --only {args.only}` on {started}. Machine: {host}.")
+    tmp.write_text(text)
     os.replace(tmp, out)
     print(f"wrote {out}", file=sys.stderr)
     return 1 if failures else 0
