@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(parts)
     if args.only and out.is_file():  # run alone: replace these sections, keep the others
         text = splice_sections(out.read_text(), _split(text)[1],
-                               f"Run alone by `bench/run_all.py --only {args.only}` on {started}. Machine: {host}.")
+                               f"Run alone by `bench/run_all.py --only {args.only}{' --quick' if args.quick else ''}` on "
+                               f"{started}. Machine: {host}.")
     tmp.write_text(text)
     os.replace(tmp, out)
     print(f"wrote {out}", file=sys.stderr)
